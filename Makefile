@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.advrec-installed
 export ADVREC_DATA ?= $(abspath ../shared/datasets)
 
-.PHONY: install book test lint bench smoke clean
+.PHONY: install book test bench browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,14 @@ install: $(STAMP)
 book: $(STAMP)
 	$(VENV)/bin/advrec book build
 
-test: $(STAMP)
+# Debian's Chromium for the browser test of the site; where it cannot be installed that test skips, saying why.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	    apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "make: Chromium not installed; the browser test will skip"
+
+test: $(STAMP) browser
 	$(VENV)/bin/ruff check core tests benchmarks
 	$(VENV)/bin/advrec validate
 	$(PY) -m pytest -q
