@@ -14,9 +14,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e ".[book,test]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# MathJax for the offline site, from the npm registry into a git-ignored folder (nothing fetched at build time).
+MATHJAX := book/_build/vendor/node_modules/mathjax/es5/tex-chtml.js
+$(MATHJAX):
+	npm install --prefix book/_build/vendor --no-save --no-audit --no-fund mathjax@3.2.2
 
-book: $(STAMP)
+install: $(STAMP) $(MATHJAX)
+
+book: $(STAMP) $(MATHJAX)
 	$(VENV)/bin/advrec book build
 
 # Debian's Chromium for the browser test of the site; where it cannot be installed that test skips, saying why.
@@ -26,7 +31,7 @@ browser:
 	    apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
 	  echo "make: Chromium not installed; the browser test will skip"
 
-test: $(STAMP) browser
+test: $(STAMP) $(MATHJAX) browser
 	$(VENV)/bin/ruff check core tests benchmarks
 	$(VENV)/bin/advrec validate
 	$(PY) -m pytest -q
