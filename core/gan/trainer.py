@@ -1,0 +1,159 @@
+"""What the GAN trainers share: the per-epoch training history, validation calls, optimisers and checks.
+
+Adversarial training is unstable, so every trainer records the generator's and the discriminator's mean
+loss and the validation metrics once per epoch (`GANHistory`), plots them, and stops with an error the
+moment a loss stops being finite instead of carrying NaN weights on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+Validate = Callable[[Any], Mapping[str, float]]
+"""A validation callable: receives the model, returns metric name -> value (e.g. {"PRECISION@5": 0.31})."""
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One epoch: the mean generator and discriminator losses, the validation metrics and the wall time."""
+
+    epoch: int
+    g_loss: float
+    d_loss: float
+    metrics: dict[str, float]
+    seconds: float
+
+
+@dataclass
+class GANHistory:
+    """Per-epoch diagnostics of a GAN fit; `initial` holds the validation metrics before the first epoch."""
+
+    epochs: list[EpochRecord] = field(default_factory=list)
+    initial: dict[str, float] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def record(self, g_loss: float, d_loss: float, metrics: Mapping[str, float],
+               seconds: float) -> EpochRecord:
+        """Append the next epoch's record and return it."""
+        rec = EpochRecord(len(self.epochs) + 1, float(g_loss), float(d_loss), dict(metrics), float(seconds))
+        self.epochs.append(rec)
+        return rec
+
+    @property
+    def g_loss(self) -> list[float]:
+        return [r.g_loss for r in self.epochs]
+
+    @property
+    def d_loss(self) -> list[float]:
+        return [r.d_loss for r in self.epochs]
+
+    def metric(self, name: str) -> list[float]:
+        """The validation metric `name` per epoch (NaN where an epoch did not report it)."""
+        known = set(self.initial).union(*(r.metrics for r in self.epochs))
+        if name not in known:
+            raise KeyError(f"no validation metric {name!r} in this history; it has {sorted(known)}")
+        return [r.metrics.get(name, math.nan) for r in self.epochs]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per epoch (index `epoch`, from 1): g_loss, d_loss, seconds and one column per metric."""
+        rows = [{"epoch": r.epoch, "g_loss": r.g_loss, "d_loss": r.d_loss, "seconds": r.seconds, **r.metrics}
+                for r in self.epochs]
+        columns = ["epoch", "g_loss", "d_loss", "seconds"]
+        return pd.DataFrame(rows, columns=columns if not rows else None).set_index("epoch")
+
+    def plot(self, ax: Any = None) -> Any:
+        """Losses per epoch on `ax` (a new figure when None) and validation metrics on a twin axis; returns
+        the figure. Epoch 0 of a metric is its `initial` value."""
+        if ax is None:
+            from matplotlib.figure import Figure
+
+            fig = Figure(figsize=(6.4, 3.6))
+            ax = fig.add_subplot()
+        x = [r.epoch for r in self.epochs]
+        ax.plot(x, self.g_loss, label="generator loss", color="tab:blue")
+        ax.plot(x, self.d_loss, label="discriminator loss", color="tab:orange")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        handles, labels = ax.get_legend_handles_labels()
+        names = sorted(set(self.initial).union(*(r.metrics for r in self.epochs)))
+        if names:
+            twin = ax.twinx()
+            for name in names:
+                xs = ([0] if name in self.initial else []) + x
+                ys = ([self.initial[name]] if name in self.initial else []) + self.metric(name)
+                twin.plot(xs, ys, linestyle="--", marker=".", label=name)
+            twin.set_ylabel("validation")
+            more = twin.get_legend_handles_labels()
+            handles, labels = handles + more[0], labels + more[1]
+        ax.legend(handles, labels, loc="best", fontsize="small")
+        return ax.figure
+
+
+def run_validate(validate: Validate | None, model: nn.Module) -> dict[str, float]:
+    """`validate(model)` as a dict of floats, with the model in eval mode for the call ({} when None)."""
+    if validate is None:
+        return {}
+    if not callable(validate):
+        raise TypeError(f"validate must be callable(model) -> dict of metrics, got {type(validate).__name__}")
+    was_training = model.training
+    model.eval()
+    try:
+        out = validate(model)
+    finally:
+        model.train(was_training)
+    if not isinstance(out, Mapping):
+        raise TypeError(f"validate must return a mapping of metric name -> value, got {type(out).__name__}")
+    return {str(k): float(v) for k, v in out.items()}
+
+
+def check_finite(value: float, what: str, epoch: int) -> float:
+    """`value`, or a FloatingPointError naming the loss and the epoch when it is NaN or infinite."""
+    if not math.isfinite(value):
+        raise FloatingPointError(f"{what} became {value} in epoch {epoch}; lower the learning rate or check "
+                                 "the data (the model keeps its weights from before that step)")
+    return value
+
+
+def make_optimizer(
+    name: str, params: Iterable[nn.Parameter], lr: float, weight_decay: float = 0.0,
+) -> torch.optim.Optimizer:
+    """An optimiser by name ("sgd" or "adam"); weight_decay is an L2 penalty (weight_decay/2 |w|^2)."""
+    if lr <= 0:
+        raise ValueError(f"learning rate must be positive, got {lr}")
+    if weight_decay < 0:
+        raise ValueError(f"weight decay / L2 coefficient must be >= 0, got {weight_decay}")
+    params = list(params)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"optimizer must be 'sgd' or 'adam', got {name!r}")
+
+
+def check_counts(minimum: int = 1, **counts: int) -> None:
+    """Raise naming the first argument that is not an integer >= minimum (epochs, steps, batch sizes)."""
+    for name, value in counts.items():
+        if not isinstance(value, (int, np.integer)) or value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def mean_or_nan(values: list[float]) -> float:
+    """The mean of `values`, NaN when there are none (an epoch with zero passes of one player)."""
+    return float(np.mean(values)) if values else math.nan
+
+
+def torch_generator(seed: int, device: torch.device) -> torch.Generator:
+    """A torch generator on `device` seeded with `seed` (sampling independent of the global state)."""
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(seed))
+    return gen
