@@ -347,3 +347,11 @@ def test_bad_inputs_raise_clear_errors() -> None:
     model = GRU4Rec(2, 3, 4)
     with pytest.raises(ValueError, match="outside"):
         model.set_sequences([np.array([0, 3]), np.array([1])])
+
+
+@pytest.mark.parametrize("model_cls", [ItemKNN, LightGCN])
+def test_preparing_a_model_leaves_the_callers_matrix_untouched(model_cls) -> None:
+    ratings = sp.csr_matrix(np.array([[5.0, 0, 3.0], [0, 4.0, 1.0]], dtype=np.float32))
+    before = ratings.toarray().copy()
+    model_cls(2, 3).prepare(ratings)
+    np.testing.assert_array_equal(ratings.toarray(), before)

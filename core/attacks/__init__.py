@@ -5,8 +5,10 @@ Perturbation attacks are called as `attack(model, loss_fn, batch) -> {table: del
 Every attack declares its `threat_model`.
 """
 
+from advrec.attacks.aush import AUSH
 from advrec.attacks.carlini_wagner import CarliniWagner
 from advrec.attacks.fgsm import FGSM
+from advrec.attacks.gan_attack import GANAttack
 from advrec.attacks.iterative import BIM, MSAP, PGD
 from advrec.attacks.optimized_poisoning import OptimizedAttack, fit_surrogate
 from advrec.attacks.perturbation import PerturbationAttack
@@ -23,11 +25,13 @@ from advrec.attacks.random_noise import RandomNoise
 from advrec.attacks.threat_model import ThreatModel
 
 __all__ = [
+    "AUSH",
     "AverageAttack",
     "BIM",
     "BandwagonAttack",
     "CarliniWagner",
     "FGSM",
+    "GANAttack",
     "LoveHateAttack",
     "MSAP",
     "OptimizedAttack",

@@ -9,13 +9,14 @@ from advrec.models.base import Recommender
 
 
 def train_matrix(train: object, model: Recommender, name: str = "train") -> sp.csr_matrix:
-    """`train` as a canonical float32 CSR matrix (sorted indices, no duplicates) of the model's shape."""
+    """A canonical float32 CSR copy of `train` (sorted indices, no duplicates) of the model's shape.
+
+    Always a copy, so a model that rewrites its matrix (e.g. binarises it) never changes the caller's.
+    """
     if not sp.issparse(train):
         raise TypeError(f"{name} must be a scipy.sparse user x item matrix, got {type(train).__name__}")
-    csr = sp.csr_matrix(train, dtype=np.float32)
-    if not csr.has_canonical_format:
-        csr = csr.copy()
-        csr.sum_duplicates()
+    csr = sp.csr_matrix(train, dtype=np.float32, copy=True)
+    csr.sum_duplicates()
     if csr.shape != (model.n_users, model.n_items):
         raise ValueError(
             f"{name} has shape {csr.shape}, but the {type(model).__name__} model was built for "
