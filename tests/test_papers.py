@@ -27,3 +27,15 @@ def test_notebook_runs_in_smoke_profile(work_id: str, tmp_path: Path, data_dir: 
     assert record.provenance["parameters"]["profile"] == "smoke"
     entry = catalog().get(work_id)
     assert {v["claim_id"] for v in record.claims} <= {c["id"] for c in entry.claims}
+
+
+def test_catalog_status_agrees_with_every_canonical_record() -> None:
+    from advrec.results import load
+
+    cat = catalog()
+    records = [p for p in sorted((REPO / "results").glob("*/record.json")) if p.parent.name in cat]
+    for path in records:
+        record = load(path)
+        assert record.ok, f"{path}: the canonical run failed"
+        assert cat.get(path.parent.name).status == record.status, path
+        assert record.provenance["git"]["dirty"] is False, f"{path}: made from a dirty tree"
