@@ -38,7 +38,7 @@ test: $(STAMP) $(MATHJAX) browser
 
 bench: $(STAMP)
 	$(PY) -m pip install -e ".[bench]"
-	$(PY) benchmarks/run.py
+	OMP_WAIT_POLICY=PASSIVE $(PY) benchmarks/run.py
 
 clean:
 	rm -rf book/_build
