@@ -11,6 +11,7 @@ from importlib import import_module
 COMMAND_MODULES = (
     "advrec.catalog_commands",
     "advrec.data.commands",
+    "advrec.leaderboard_commands",
     "advrec.run_commands",
     "advrec.site_commands",
 )

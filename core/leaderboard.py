@@ -1,8 +1,10 @@
 """The robustness leaderboard: every embedding model, trained the same way, under the same attacks.
 
-Each model is trained on one split per seed, then attacked on all its embedding tables (user and item
-tables of every branch) with FGSM and BIM at each budget; the rows hold the ranking metric's mean and 95%
-CI over seeds, and its relative drop from the clean model, in the format the book reads
+Each model is trained on one split per seed, then (1) attacked on all its embedding tables (user and item
+tables of every branch) with FGSM and BIM at each L2 budget, and (2) retrained on the training data
+poisoned by fake profiles (random and bandwagon shilling) at each share of fake users, pushing a few target
+items. The rows hold the metric's mean and 95% CI over seeds (ranking metrics and their relative drop for
+perturbations, the target items' hit ratio for poisoning) in the format the book reads
 (`advrec.site_records`: {model, attack, strength, metric, mean, ci_low, ci_high, n}). Strength 0 is the
 clean model. The record is written atomically to results/leaderboard/record.json with its provenance.
 """
@@ -24,8 +26,10 @@ import torch
 from advrec.attacks.fgsm import FGSM
 from advrec.attacks.iterative import BIM
 from advrec.attacks.perturbation import PerturbationAttack
+from advrec.attacks.poisoning import BandwagonAttack, ProfileAttack, RandomAttack, inject
 from advrec.data.interactions import Split
-from advrec.evaluation import mean_ci
+from advrec.evaluation import mean_ci, rank
+from advrec.metrics import target_hit_ratio
 from advrec.models.base import EmbeddingRecommender
 from advrec.models.lightgcn import LightGCN
 from advrec.models.matrix_factorization import MatrixFactorization
@@ -35,8 +39,10 @@ from advrec.robustness import robustness_curve
 from advrec.training import fit
 
 SCHEMA = "advrec-leaderboard/1"
-DEFAULT_EPSILONS = (0.1, 0.25, 0.5, 1.0)
+DEFAULT_EPSILONS = (0.25, 0.5, 1.0)
+DEFAULT_BUDGETS = (0.01, 0.05)
 ModelFactory = Callable[[int, int, int], EmbeddingRecommender]
+PoisoningFactory = Callable[..., ProfileAttack]
 
 
 @dataclass(frozen=True)
@@ -93,8 +99,8 @@ def default_models(scale: float = 1.0) -> list[ModelSpec]:
                   ({"epochs": epochs(10), "lr": 1e-3, "batch_size": 1024, "neg_ratio": 4},),
                   "NeuMF without GMF/MLP pre-training, BCE, 4 negatives per positive"),
         ModelSpec("LightGCN", functools.partial(_build, LightGCN, dim=64, layers=3),
-                  ({"epochs": epochs(40), "lr": 5e-3, "batch_size": 2048, "reg": 1e-4},),
-                  "LightGCN, 3 layers, BPR"),
+                  ({"epochs": epochs(15), "lr": 1e-2, "batch_size": 4096, "reg": 1e-4},),
+                  "LightGCN, 3 layers, BPR, a short schedule (15 epochs of 4096-triple batches)"),
     ]
 
 
@@ -111,6 +117,27 @@ def default_attacks() -> dict[str, Callable[..., PerturbationAttack]]:
     return {"FGSM": FGSM, "BIM": functools.partial(BIM, steps=10)}
 
 
+def default_poisoning() -> dict[str, PoisoningFactory]:
+    """Random and bandwagon shilling (filler 5% of the items, bandwagon on the 5 most popular items)."""
+    return {"Random poisoning": RandomAttack, "Bandwagon poisoning": BandwagonAttack}
+
+
+def draw_targets(train: Any, n_targets: int, seed: int) -> list[int]:
+    """`n_targets` distinct items drawn uniformly among those with at least one training interaction."""
+    counts = np.asarray(train.getnnz(axis=0)).ravel()
+    seen = np.flatnonzero(counts > 0)
+    if len(seen) < n_targets:
+        raise ValueError(f"n_targets={n_targets} exceeds the {len(seen)} items with training interactions")
+    return sorted(int(i) for i in np.random.default_rng(seed).choice(seen, n_targets, replace=False))
+
+
+def _target_hr(model: EmbeddingRecommender, train: Any, targets: list[int], k: int) -> float:
+    """Mean over `targets` of their hit ratio at k among the real users who have not interacted with them."""
+    users = np.arange(train.shape[0])
+    top = rank(model, train, users, k)
+    return float(np.nanmean(target_hit_ratio(top, targets, train)))
+
+
 def _row(model: str, attack: str, strength: float, metric: str, values: Sequence[float]) -> dict[str, Any]:
     mean, low, high = mean_ci(values)
     return {"model": model, "attack": attack, "strength": strength, "metric": metric, "mean": mean,
@@ -124,6 +151,9 @@ def build_leaderboard(
     models: Sequence[ModelSpec] | None = None,
     attacks: Mapping[str, Callable[..., PerturbationAttack]] | None = None,
     epsilons: Sequence[float] = DEFAULT_EPSILONS,
+    poisoning: Mapping[str, PoisoningFactory] | None = None,
+    budgets: Sequence[float] = DEFAULT_BUDGETS,
+    n_targets: int = 5,
     seeds: Sequence[int] = (0, 1, 2),
     metrics: Sequence[str] = ("HR", "NDCG"),
     ks: Sequence[int] = (10,),
@@ -131,24 +161,34 @@ def build_leaderboard(
     threads: int | None = 1,
 ) -> dict[str, Any]:
     """Train every model of `models` (default `default_models()`) on `split` for each seed, attack it with
-    each of `attacks` (name -> factory(epsilon, targets=...), default FGSM and BIM) at each epsilon, and
-    return the leaderboard document, also written atomically to `path` (default:
+    each of `attacks` (name -> factory(epsilon, targets=...), default FGSM and BIM) at each epsilon and
+    with each of `poisoning` (name -> factory(target_items, n_fake=..., seed=...), default random and
+    bandwagon shilling; `{}` for none) at each budget (share of fake users, the model retrained on the
+    poisoned data), and return the leaderboard document, also written atomically to `path` (default:
     results/leaderboard/record.json of the checkout). `threads`: torch threads during the run.
 
-    Rows: metric values ("HR@10") and relative drops ("HR@10 drop") per (model, attack, strength), mean
-    and 95% Student-t CI over seeds; strength 0 is the clean model. Full ranking over non-training items.
+    Rows: metric values ("HR@10") and relative drops ("HR@10 drop") per (model, attack, strength) for the
+    perturbations, "target HR@k" (k = the first of `ks`) of `n_targets` random target items per seed for
+    poisoning; mean and 95% Student-t CI over seeds; strength 0 is the clean model. Full ranking over
+    non-training items.
     """
     specs = list(default_models() if models is None else models)
     factories = dict(default_attacks() if attacks is None else attacks)
+    poisoners = dict(default_poisoning() if poisoning is None else poisoning)
     if not specs or not factories:
         raise ValueError("models and attacks must each name at least one entry")
+    shares = sorted({float(b) for b in budgets})
+    if poisoners and (not shares or not all(0.0 < b < 1.0 for b in shares)):
+        raise ValueError(f"budgets must be shares of fake users in (0, 1), got {list(budgets)}")
+    if not isinstance(n_targets, int) or n_targets < 1:
+        raise ValueError(f"n_targets must be a positive integer, got {n_targets!r}")
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"model names must be unique, got {names}")
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds is empty; the leaderboard reports a mean and CI over seeds")
-    budgets = sorted({0.0, *(float(e) for e in epsilons)})
+    strengths = sorted({0.0, *(float(e) for e in epsilons)})
     start_time, t0 = now_iso(), time.perf_counter()
     train, test = split.train.to_csr(), split.test.to_csr()
     n_users, n_items = train.shape
@@ -165,13 +205,17 @@ def build_leaderboard(
                 row_norms = [t.detach().norm(dim=1).mean().item() for t in model.embeddings().values()]
                 norms.setdefault(spec.name, []).append(float(np.mean(row_norms)))
                 per_model = {name: functools.partial(f, targets=tables) for name, f in factories.items()}
-                curve = robustness_curve(model, train, test, per_model, budgets, metrics=metrics, ks=ks,
+                curve = robustness_curve(model, train, test, per_model, strengths, metrics=metrics, ks=ks,
                                          seed=seed)
                 for row in curve.rows():
                     pairs = ((row["metric"], row["value"]), (row["metric"] + " drop", row["drop"]))
                     for metric, value in pairs:
                         key = (spec.name, row["attack"], row["epsilon"], metric)
                         cells.setdefault(key, []).append(float(value))
+                if poisoners:
+                    for key, value in _poisoning_cells(spec, model, train, poisoners, shares, n_targets,
+                                                       ks[0], seed):
+                        cells.setdefault(key, []).append(value)
     finally:
         torch.set_num_threads(previous)
     # A drop is undefined (NaN) where the clean metric is 0; such seeds are left out of that row.
@@ -183,13 +227,20 @@ def build_leaderboard(
     document = {
         "schema": SCHEMA,
         "dataset": split.name,
-        "protocol": (f"{split.protocol}; full ranking over items not in training; attacks on every embedding "
-                     f"table, L2 budget per row; mean and 95% CI over {len(seeds)} seeds"),
+        "protocol": (f"{split.protocol}; full ranking over items not in training; perturbations of every "
+                     "embedding table, L2 budget per row (strength = epsilon)"
+                     + (f"; poisoning: fake users at a share of the real ones (strength = share), pushing "
+                        f"{n_targets} random target items, the model retrained on the poisoned data"
+                        if poisoners else "")
+                     + f"; mean and 95% CI over {len(seeds)} seeds"),
         "rows": rows,
         "models": [{"name": s.name, "note": s.note, "stages": [_jsonable_stage(st) for st in s.stages],
                     "mean_embedding_norm": float(np.mean(norms[s.name]))} for s in specs],
         "attacks": {name: repr(f) for name, f in factories.items()},
-        "epsilons": budgets,
+        "poisoning": {name: repr(f) for name, f in poisoners.items()},
+        "poisoning_budgets": shares,
+        "n_targets": n_targets,
+        "epsilons": strengths,
         "seeds": seeds,
         "provenance": {**provenance, "dataset": {"name": split.name, "checksum": split.checksum,
                                                  "split_fingerprint": split.fingerprint}},
@@ -198,6 +249,27 @@ def build_leaderboard(
     text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False)
     write_bytes_atomic(target, (text + "\n").encode("utf-8"))
     return document
+
+
+def _poisoning_cells(
+    spec: ModelSpec, clean: EmbeddingRecommender, train: Any, poisoners: Mapping[str, PoisoningFactory],
+    shares: Sequence[float], n_targets: int, k: int, seed: int,
+) -> list[tuple[tuple[str, str, float, str], float]]:
+    """(row key, value) pairs of one seed's poisoning experiments: the clean model at strength 0, then the
+    model retrained on the data with each attack's fake profiles at each share, measured on real users."""
+    targets = draw_targets(train, n_targets, seed)
+    metric = f"target HR@{k}"
+    clean_hr = _target_hr(clean, train, targets, k)
+    out = []
+    for name, factory in poisoners.items():
+        out.append(((spec.name, name, 0.0, metric), clean_hr))
+        for share in shares:
+            fakes = factory(targets, n_fake=share, seed=seed)(train)
+            poisoned = inject(train, fakes)
+            model = spec.train(poisoned.shape[0], poisoned.shape[1], poisoned, seed)
+            # ranks are computed for the real users only, masking their own (unpoisoned) training items
+            out.append(((spec.name, name, share, metric), _target_hr(model, train, targets, k)))
+    return out
 
 
 def _jsonable_stage(stage: Mapping[str, Any]) -> dict[str, Any]:
