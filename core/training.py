@@ -27,7 +27,7 @@ from advrec.models.base import Recommender
 from advrec.models.cdae import cdae_loss
 from advrec.models.matrix_factorization import MatrixFactorization
 from advrec.models.mult_vae import multvae_loss
-from advrec.models.sequential import next_item_loss
+from advrec.models.sequential import next_item_bpr_loss, next_item_loss
 from advrec.models.train_matrix import dense_rows, train_matrix
 
 Batch = dict[str, torch.Tensor]
@@ -183,6 +183,32 @@ class SequenceSampler:
             yield _tensors(arrays, slice(start, start + batch_size))
 
 
+class SequencePairSampler(SequenceSampler):
+    """Next-item windows plus one negative per position for pair-wise (BPR) sequence losses: an item drawn
+    uniformly among those the user never interacted with in training (-1 on padding), as in SASRec."""
+
+    def __init__(self, sequences: Sequence[np.ndarray], max_len: int, n_items: int) -> None:
+        super().__init__(sequences, max_len)
+        self.n_items = int(n_items)
+        self.seen = [np.unique(np.asarray(sequences[u], dtype=np.int64)) for u in self.users]
+        if any(len(s) >= self.n_items for s in self.seen):
+            raise ValueError("a user has interacted with every item: no negative can be drawn for them")
+
+    def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[Batch]:
+        negatives = rng.integers(0, self.n_items, size=self.targets.shape)
+        for row, seen in enumerate(self.seen):
+            bad = np.isin(negatives[row], seen)
+            while bad.any():
+                negatives[row, bad] = rng.integers(0, self.n_items, size=int(bad.sum()))
+                bad = np.isin(negatives[row], seen)
+        negatives[self.targets < 0] = -1
+        order = rng.permutation(len(self.users))
+        arrays = {"users": self.users[order], "inputs": self.inputs[order], "targets": self.targets[order],
+                  "negatives": negatives[order]}
+        for start in range(0, len(order), batch_size):
+            yield _tensors(arrays, slice(start, start + batch_size))
+
+
 # -------------------------------------------------------------------------------------------- losses
 
 
@@ -216,6 +242,7 @@ LOSSES: dict[str, tuple[LossFn, str]] = {
     "cdae": (cdae_loss, "rows"),
     "multvae": (multvae_loss, "rows"),
     "next_item": (next_item_loss, "sequences"),
+    "next_item_bpr": (next_item_bpr_loss, "sequence_pairs"),
 }
 
 
@@ -320,13 +347,16 @@ def _default_sampler(kind: str | None, model: Recommender, train: Any, neg_ratio
         return RatingSampler(train)
     if kind == "rows":
         return RowSampler(train)
-    if kind == "sequences":
+    if kind in ("sequences", "sequence_pairs"):
         sequences = getattr(model, "sequences", None)
         if sequences is None:
             raise ValueError(
                 f"{type(model).__name__} stores no training sequences; a next-item loss needs them"
             )
-        return SequenceSampler(sequences, getattr(model, "max_len", 50))
+        max_len = getattr(model, "max_len", 50)
+        if kind == "sequences":
+            return SequenceSampler(sequences, max_len)
+        return SequencePairSampler(sequences, max_len, model.n_items)
     raise ValueError(f"no default sampler for batches of kind {kind!r}; pass sampler=")
 
 

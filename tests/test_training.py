@@ -10,6 +10,7 @@ import scipy.sparse as sp
 import torch
 
 from advrec.models import GRU4Rec, ItemPop, MatrixFactorization, Recommender
+from advrec.models.sequential import next_item_bpr_loss
 from advrec.training import (
     ContextPairwiseSampler,
     History,
@@ -18,6 +19,7 @@ from advrec.training import (
     PointwiseSampler,
     RatingSampler,
     RowSampler,
+    SequencePairSampler,
     SequenceSampler,
     Trainer,
     bce_loss,
@@ -108,6 +110,36 @@ def test_sequence_sampler_builds_left_padded_next_item_windows() -> None:
         )
     }
     assert rows == {0: ([7, 8], [7, 8]), 2: ([0, 2], [-1, 2])}  # inputs are ids + 1; user 1 is too short
+
+
+def test_sequence_pair_sampler_draws_unseen_negatives_on_real_positions_only() -> None:
+    sequences = [np.array([0, 1, 2, 3]), np.array([4]), np.array([5, 0])]
+    sampler = SequencePairSampler(sequences, max_len=3, n_items=7)
+    for seed in range(5):
+        (batch,) = sampler.batches(10, np.random.default_rng(seed))
+        for u, t, n in zip(batch["users"].tolist(), batch["targets"].tolist(), batch["negatives"].tolist(),
+                           strict=True):
+            assert [x < 0 for x in n] == [x < 0 for x in t]
+            assert not set(n) & set(sequences[u].tolist())  # never an item the user has
+            assert all(x in (-1, 4, 5, 6) if u == 0 else x in (-1, 1, 2, 3, 4, 6) for x in n)
+    with pytest.raises(ValueError, match="every item"):
+        SequencePairSampler([np.array([0, 1])], max_len=2, n_items=2)
+
+
+def test_sequence_bpr_is_log2_when_scores_tie_and_falls_when_trained() -> None:
+    train = small_train()
+    train.data = np.arange(1, train.nnz + 1, dtype=np.float32)
+    model = GRU4Rec(30, 20, 8, max_len=4)
+    with torch.no_grad():
+        model.item.zero_()  # every item scores 0 for every state: BPR = -log sigmoid(0) = log 2
+    model.prepare(train)
+    sampler = SequencePairSampler(model.sequences, 4, 20)
+    (batch,) = sampler.batches(100, np.random.default_rng(0))
+    assert next_item_bpr_loss(model, batch).item() == pytest.approx(np.log(2.0))
+    fresh = GRU4Rec(30, 20, 8, max_len=4, seed=1)
+    history = fit(fresh, train, loss="next_item_bpr", epochs=10, lr=0.01, seed=0)
+    losses = history.metric("loss")
+    assert losses[-1] < losses[0]
 
 
 # -------------------------------------------------------------------------------------------- losses

@@ -50,6 +50,18 @@ _REWARDS = ("softplus", "sigmoid")
 _SCORERS = ("generator", "discriminator")
 
 
+def point_loss(model: LFMScorer, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """IRGAN's point-wise D loss: BCE of f(u, i) as a logit against 1 (observed) / 0 (generated), summed."""
+    return F.binary_cross_entropy_with_logits(model.score(batch["users"], batch["items"]), batch["labels"],
+                                              reduction="sum")
+
+
+def pair_loss(model: LFMScorer, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """IRGAN's pair-wise D loss: -log sigmoid(f(u, i+) - f(u, i-)) summed over (observed, generated) pairs."""
+    users = batch["users"]
+    return F.softplus(model.score(users, batch["neg_items"]) - model.score(users, batch["pos_items"])).sum()
+
+
 class IRGAN(Recommender):
     """IRGAN item recommender; after `fit`, `full_scores` are the generator's logits (`scorer="generator"`,
     as the paper evaluates) or the discriminator's (`scorer="discriminator"`).
@@ -179,18 +191,23 @@ class IRGAN(Recommender):
             if self.mode == "point":
                 bi = torch.as_tensor(columns[1][idx], device=dev)
                 labels_t = torch.as_tensor(columns[2][idx], device=dev, dtype=torch.float32)
-                loss = F.binary_cross_entropy_with_logits(d.score(bu, bi), labels_t, reduction="sum")
+                batch_d = {"users": bu, "items": bi, "labels": labels_t}
                 penalty = d.l2(bu, bi)
             else:
                 bp = torch.as_tensor(columns[1][idx], device=dev)
                 bn = torch.as_tensor(columns[2][idx], device=dev)
-                loss = F.softplus(d.score(bu, bn) - d.score(bu, bp)).sum()
+                batch_d = {"users": bu, "pos_items": bp, "neg_items": bn}
                 penalty = d.l2(bu, torch.cat([bp, bn]))
+            loss = self._d_loss(batch_d)
             total += check_finite(loss.item(), "IRGAN discriminator loss", epoch)
             opt.zero_grad()
             (loss + reg * penalty).backward()
             opt.step()
         return total / len(order)
+
+    def _d_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """D's summed loss on one batch (point-wise or pair-wise by `mode`), before the L2 penalty."""
+        return (point_loss if self.mode == "point" else pair_loss)(self.discriminator, batch)
 
     # ------------------------------------------------------------------------------ generator
 

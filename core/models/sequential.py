@@ -100,3 +100,16 @@ def next_item_loss(model: SequentialRecommender, batch: dict[str, torch.Tensor])
     mask = targets >= 0
     logits = hidden[mask] @ model.table("item").T
     return F.cross_entropy(logits, targets[mask])
+
+
+def next_item_bpr_loss(model: SequentialRecommender, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """BPR at every non-padded position: -log sigmoid(s(next item) - s(sampled negative)), averaged; the
+    pair-wise objective of sequential factorised models (e.g. SAO, Manotumruksa & Yilmaz, SIGIR 2020)."""
+    hidden = model.encode(batch["inputs"])
+    targets, negatives = batch["targets"], batch["negatives"]
+    mask = targets >= 0
+    table = model.table("item")
+    states = hidden[mask]
+    pos = (states * table[targets[mask]]).sum(-1)
+    neg = (states * table[negatives[mask]]).sum(-1)
+    return -F.logsigmoid(pos - neg).mean()
