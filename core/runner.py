@@ -362,6 +362,14 @@ def cached_record(spec: RunSpec) -> Record | None:
     return Record(record.data, record.path, cached=True)
 
 
+def parameters_yaml(parameters: Mapping[str, Any]) -> str:
+    """The parameters as the YAML papermill's `-f` reads: JSON would hand floats such as 1e-05 (no dot) to
+    YAML, which reads them as strings; YAML's own dump writes 1.0e-05."""
+    import yaml
+
+    return yaml.safe_dump(dict(parameters), allow_unicode=True, sort_keys=True)
+
+
 def _papermill(spec: RunSpec, staging: Path, progress: bool) -> tuple[str, str | None]:
     """Execute the notebook in a child process (its own process group); (outcome, error)."""
     kernel_dir = staging / "jupyter" / "kernels" / KERNEL_NAME
@@ -370,8 +378,8 @@ def _papermill(spec: RunSpec, staging: Path, progress: bool) -> tuple[str, str |
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": f"advrec ({sys.executable})", "language": "python",
     }))
-    params_file = staging / "parameters.json"
-    params_file.write_text(canonical_json(spec.parameters))
+    params_file = staging / "parameters.yaml"
+    params_file.write_text(parameters_yaml(spec.parameters), encoding="utf-8")
     executed = staging / f"{spec.work_id}.ipynb"
     jupyter_path = os.pathsep.join(p for p in (str(staging / "jupyter"), os.environ.get("JUPYTER_PATH")) if p)
     env = {**os.environ, RECORD_PATH_ENV: str(staging / "record.json"),

@@ -260,3 +260,13 @@ def test_dask_cluster(repo: Path) -> None:
     assert [r.outcome for r in records] == ["completed"]
     assert records[0].data["output"] == {"label": "dask"}
     assert results.load(records[0].path).data == records[0].data
+
+
+def test_parameters_reach_papermill_with_their_types() -> None:
+    import yaml
+
+    params = {"reg": 1e-05, "eps": 0.5, "big": 1e20, "n": 3, "name": "ε-run", "none": None, "flag": True,
+              "nested": {"a": [1e-07, 2]}}
+    # papermill reads its -f file with YAML: 1e-05 written as JSON would come back as the string "1e-05"
+    assert yaml.safe_load(json.dumps(params))["reg"] == "1e-05"
+    assert yaml.safe_load(runner.parameters_yaml(params)) == params
