@@ -270,3 +270,20 @@ def test_parameters_reach_papermill_with_their_types() -> None:
     # papermill reads its -f file with YAML: 1e-05 written as JSON would come back as the string "1e-05"
     assert yaml.safe_load(json.dumps(params))["reg"] == "1e-05"
     assert yaml.safe_load(runner.parameters_yaml(params)) == params
+
+
+def test_sigterm_unwinds_so_the_notebook_is_stopped() -> None:
+    import os
+    import signal
+    import time
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        cli.exit_on_sigterm()
+        # SystemExit runs the runner's `finally`, which kills papermill's process group
+        with pytest.raises(SystemExit) as stopped:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        assert stopped.value.code == 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
