@@ -19,7 +19,6 @@ its output layer starts at zero, so a scorer initialised from a pre-trained MF s
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -34,11 +33,10 @@ from advrec.gan.samplers import reinforce_loss
 from advrec.gan.trainer import (
     GANHistory,
     Validate,
+    alternate,
     check_counts,
     check_finite,
     make_optimizer,
-    mean_or_nan,
-    run_validate,
     torch_generator,
 )
 from advrec.models.base import EmbeddingRecommender, Recommender
@@ -225,17 +223,14 @@ class CALF(Recommender):
         gen = torch_generator(seed, self.device)
         opt_g = make_optimizer(optimizer, self.generator.parameters(), lr_g)
         opt_d = make_optimizer(optimizer, self.discriminator.parameters(), lr_d)
-        history = GANHistory(initial=run_validate(validate, self))
-        self.train()
-        for epoch in range(1, epochs + 1):
-            start = time.perf_counter()
-            d_loss = mean_or_nan([self._d_pass(csr, users, opt_d, d_batch, reg_d, rng, gen, epoch)
-                                  for _ in range(d_steps)])
-            g_loss = mean_or_nan([self._g_pass(csr, users, opt_g, g_batch, reg_g, rng, gen, epoch)
-                                  for _ in range(g_steps)])
-            history.record(g_loss, d_loss, run_validate(validate, self), time.perf_counter() - start)
-        self.eval()
-        return history
+
+        def d_pass(epoch: int) -> float:
+            return self._d_pass(csr, users, opt_d, d_batch, reg_d, rng, gen, epoch)
+
+        def g_pass(epoch: int) -> float:
+            return self._g_pass(csr, users, opt_g, g_batch, reg_g, rng, gen, epoch)
+
+        return alternate(self, epochs, d_steps, g_steps, d_pass, g_pass, validate)
 
     def _positives(self, csr: sp.csr_matrix, chunk: np.ndarray) -> torch.Tensor:
         rows = csr[chunk]

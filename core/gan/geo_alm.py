@@ -13,8 +13,6 @@ The POI coordinates are required and must be real: nothing here makes them up.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -26,11 +24,10 @@ from advrec.gan.samplers import reinforce_loss
 from advrec.gan.trainer import (
     GANHistory,
     Validate,
+    alternate,
     check_counts,
     check_finite,
     make_optimizer,
-    mean_or_nan,
-    run_validate,
     torch_generator,
 )
 from advrec.models.base import EmbeddingRecommender, Recommender
@@ -143,17 +140,14 @@ class GeoALM(Recommender):
         rng, gen = np.random.default_rng(seed), torch_generator(seed, self.device)
         opt_g = make_optimizer(optimizer, self.generator.parameters(), lr_g, reg_g)
         opt_d = make_optimizer(optimizer, self.discriminator.parameters(), lr_d)
-        history = GANHistory(initial=run_validate(validate, self))
-        self.train()
-        for epoch in range(1, epochs + 1):
-            start = time.perf_counter()
-            d_loss = mean_or_nan([self._d_pass(csr, users, opt_d, batch, reg_d, rng, gen, epoch)
-                                  for _ in range(d_steps)])
-            g_loss = mean_or_nan([self._g_pass(csr, users, opt_g, g_batch, rng, gen, epoch)
-                                  for _ in range(g_steps)])
-            history.record(g_loss, d_loss, run_validate(validate, self), time.perf_counter() - start)
-        self.eval()
-        return history
+
+        def d_pass(epoch: int) -> float:
+            return self._d_pass(csr, users, opt_d, batch, reg_d, rng, gen, epoch)
+
+        def g_pass(epoch: int) -> float:
+            return self._g_pass(csr, users, opt_g, g_batch, rng, gen, epoch)
+
+        return alternate(self, epochs, d_steps, g_steps, d_pass, g_pass, validate)
 
     def _proposal_logits(self, csr: sp.csr_matrix, chunk: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """G's logits fused with geography, visited POIs masked out, and the visited mask."""

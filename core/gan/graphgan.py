@@ -21,7 +21,6 @@ as the official evaluation scores node pairs.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
 import numpy as np
@@ -35,11 +34,10 @@ from advrec.gan.samplers import reinforce_loss
 from advrec.gan.trainer import (
     GANHistory,
     Validate,
+    alternate,
     check_counts,
     check_finite,
     make_optimizer,
-    mean_or_nan,
-    run_validate,
     torch_generator,
 )
 from advrec.models.base import EmbeddingRecommender, Recommender
@@ -171,17 +169,15 @@ class GraphGAN(Recommender):
         gen = torch_generator(seed, self.device)
         opt_g = make_optimizer(optimizer, self.generator.parameters(), lr_g)
         opt_d = make_optimizer(optimizer, self.discriminator.parameters(), lr_d)
-        history = GANHistory(initial=run_validate(validate, self))
-        self.train()
-        for epoch in range(1, epochs + 1):
-            start = time.perf_counter()
-            d_loss = mean_or_nan([self._d_pass(adj, self._roots(nodes, roots, rng), opt_d, root_batch, reg_d,
-                                               gen, epoch) for _ in range(d_steps)])
-            g_loss = mean_or_nan([self._g_pass(adj, self._roots(nodes, roots, rng), opt_g, root_batch,
-                                               n_samples, reg_g, gen, epoch) for _ in range(g_steps)])
-            history.record(g_loss, d_loss, run_validate(validate, self), time.perf_counter() - start)
-        self.eval()
-        return history
+
+        def d_pass(epoch: int) -> float:
+            return self._d_pass(adj, self._roots(nodes, roots, rng), opt_d, root_batch, reg_d, gen, epoch)
+
+        def g_pass(epoch: int) -> float:
+            return self._g_pass(adj, self._roots(nodes, roots, rng), opt_g, root_batch, n_samples, reg_g, gen,
+                                epoch)
+
+        return alternate(self, epochs, d_steps, g_steps, d_pass, g_pass, validate)
 
     @staticmethod
     def _roots(nodes: np.ndarray, roots: int | None, rng: np.random.Generator) -> np.ndarray:

@@ -8,6 +8,7 @@ moment a loss stops being finite instead of carrying NaN weights on.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,3 +158,22 @@ def torch_generator(seed: int, device: torch.device) -> torch.Generator:
     gen = torch.Generator(device=device)
     gen.manual_seed(int(seed))
     return gen
+
+
+def alternate(
+    model: nn.Module, epochs: int, d_steps: int, g_steps: int, d_pass: Callable[[int], float],
+    g_pass: Callable[[int], float], validate: Validate | None = None,
+) -> GANHistory:
+    """The alternating schedule of the IRGAN family: per epoch `d_steps` calls of d_pass(epoch), then
+    `g_steps` of g_pass(epoch) (each returning its mean loss), with `validate` before training and after
+    every epoch; the model is in train mode during the fit and in eval mode after it."""
+    history = GANHistory(initial=run_validate(validate, model))
+    model.train()
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        d_loss = mean_or_nan([d_pass(epoch) for _ in range(d_steps)])
+        g_loss = mean_or_nan([g_pass(epoch) for _ in range(g_steps)])
+        history.record(g_loss, d_loss, run_validate(validate, model), time.perf_counter() - start)
+    model.eval()
+    return history
+
