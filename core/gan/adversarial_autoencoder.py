@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from advrec.gan.networks import AutoEncoderNet, LFMScorer, MLPNet
+from advrec.gan.players import check_scorer
 from advrec.gan.samplers import reinforce_loss
 from advrec.gan.trainer import (
     GANHistory,
@@ -55,7 +56,6 @@ from advrec.models.seeding import seeded
 from advrec.models.train_matrix import dense_rows, train_matrix
 
 _DISCRIMINATORS = ("lfm", "mlp")
-_SCORERS = ("generator", "discriminator")
 
 
 class MLPScorer(nn.Module):
@@ -99,8 +99,7 @@ class AutoEncoderGAN(Recommender):
         super().__init__(n_users, n_items)
         if discriminator not in _DISCRIMINATORS:
             raise ValueError(f"discriminator must be one of {_DISCRIMINATORS}, got {discriminator!r}")
-        if scorer not in _SCORERS:
-            raise ValueError(f"scorer must be one of {_SCORERS}, got {scorer!r}")
+        check_scorer(scorer)
         if negative_generator and discriminator != "lfm":
             raise ValueError("negative_generator (CAAE) needs the pair-wise discriminator='lfm'")
         self.discriminator_kind, self.scorer = discriminator, scorer

@@ -31,10 +31,10 @@ from advrec.gan.samplers import gumbel_softmax
 from advrec.gan.trainer import (
     GANHistory,
     Validate,
-    check_counts,
     check_finite,
-    make_optimizer,
+    check_schedule,
     mean_or_nan,
+    player_optimizers,
     run_validate,
     torch_generator,
 )
@@ -86,10 +86,7 @@ class APL(Recommender):
     ) -> GANHistory:
         """Train D and G alternately on the observed pairs of `train`; `validate(model)` is called before
         training and after each epoch. Returns the history (mean G and D loss per batch, without L2)."""
-        check_counts(0, g_steps=g_steps, d_steps=d_steps)
-        check_counts(epochs=epochs, batch=batch)
-        if reg_g < 0 or reg_d < 0:
-            raise ValueError(f"reg_g and reg_d must be >= 0, got {reg_g} and {reg_d}")
+        check_schedule(epochs, g_steps, d_steps, reg_g, reg_d, batch=batch)
         csr = train_matrix(train, self, "train")
         if csr.nnz == 0:
             raise ValueError("train has no observed pair")
@@ -97,8 +94,7 @@ class APL(Recommender):
         items = csr.indices.astype(np.int64)
         rng = np.random.default_rng(seed)
         gen = torch_generator(seed, self.device)
-        opt_g = make_optimizer(optimizer, self.generator.parameters(), lr_g)
-        opt_d = make_optimizer(optimizer, self.discriminator.parameters(), lr_d)
+        opt_g, opt_d = player_optimizers(self, optimizer, lr_g, lr_d)
         history = GANHistory(initial=run_validate(validate, self))
         self.train()
         for epoch in range(1, epochs + 1):

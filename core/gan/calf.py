@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from advrec.gan.networks import CNNNet, LFMScorer
+from advrec.gan.players import RankedByPlayer, check_player_shape, check_scorer
 from advrec.gan.samplers import reinforce_loss
 from advrec.gan.trainer import (
     GANHistory,
@@ -36,14 +37,14 @@ from advrec.gan.trainer import (
     alternate,
     check_counts,
     check_finite,
-    make_optimizer,
+    check_schedule,
+    player_optimizers,
     torch_generator,
 )
 from advrec.models.base import EmbeddingRecommender, Recommender
 from advrec.models.seeding import seeded
 from advrec.models.train_matrix import train_matrix
 
-_SCORERS = ("generator", "discriminator")
 _PAIRS_PER_CHUNK = 1 << 16
 
 
@@ -155,7 +156,7 @@ def sum_and_sample(
     return SumAndSample(torch.cat([head, tail], dim=1), torch.cat([head_p, tail_w], dim=1))
 
 
-class CALF(Recommender):
+class CALF(RankedByPlayer, Recommender):
     """CALF recommender; after `fit`, `full_scores` are the generator's scores (`scorer="generator"`) or
     the discriminator's. `g_init`/`d_init` start the players' factors from a pre-trained MF (tables or an
     embedding model). `rb_top` items are summed exactly and `n_samples` sampled per user in G's gradient;
@@ -169,8 +170,7 @@ class CALF(Recommender):
         rb_top: int = 5, n_samples: int = 5, scorer: str = "generator", seed: int = 0,
     ) -> None:
         super().__init__(n_users, n_items)
-        if scorer not in _SCORERS:
-            raise ValueError(f"scorer must be one of {_SCORERS}, got {scorer!r}")
+        check_scorer(scorer)
         if not temperature > 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
         check_counts(0, rb_top=rb_top)
@@ -186,21 +186,7 @@ class CALF(Recommender):
         if init is None:
             return ConvLatentScorer(self.n_users, self.n_items, dim, init_delta=init_delta, seed=seed, **net)
         model = ConvLatentScorer.from_embeddings(init, seed=seed, **net)
-        if (model.n_users, model.n_items) != (self.n_users, self.n_items):
-            raise ValueError(f"{name} has {model.n_users} users x {model.n_items} items, expected "
-                             f"{self.n_users} x {self.n_items}")
-        return model
-
-    def _active(self) -> ConvLatentScorer:
-        if self.scorer not in _SCORERS:
-            raise ValueError(f"scorer must be one of {_SCORERS}, got {self.scorer!r}")
-        return self.generator if self.scorer == "generator" else self.discriminator
-
-    def score(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
-        return self._active().score(users, items)
-
-    def full_scores(self, users: torch.Tensor) -> torch.Tensor:
-        return self._active().full_scores(users)
+        return check_player_shape(model, self.n_users, self.n_items, name)
 
     def fit(
         self, train: sp.spmatrix, epochs: int = 10, g_steps: int = 1, d_steps: int = 1, *,
@@ -210,10 +196,7 @@ class CALF(Recommender):
         """Train D and G alternately on the user x item matrix `train` (any stored entry is observed);
         `validate(model)` runs before training and after each epoch. Returns the history (g_loss: G's
         expected reward-cost -E_G[reward] per user; d_loss: D's mean pair-wise loss per observed pair)."""
-        check_counts(0, g_steps=g_steps, d_steps=d_steps)
-        check_counts(epochs=epochs, d_batch=d_batch, g_batch=g_batch)
-        if reg_g < 0 or reg_d < 0:
-            raise ValueError(f"reg_g and reg_d must be >= 0, got {reg_g} and {reg_d}")
+        check_schedule(epochs, g_steps, d_steps, reg_g, reg_d, d_batch=d_batch, g_batch=g_batch)
         csr = train_matrix(train, self, "train")
         counts = np.diff(csr.indptr)
         users = np.flatnonzero((counts > 0) & (counts < self.n_items - self.rb_top))
@@ -221,8 +204,7 @@ class CALF(Recommender):
             raise ValueError("train has no user with an observed item and more than rb_top unobserved ones")
         rng = np.random.default_rng(seed)
         gen = torch_generator(seed, self.device)
-        opt_g = make_optimizer(optimizer, self.generator.parameters(), lr_g)
-        opt_d = make_optimizer(optimizer, self.discriminator.parameters(), lr_d)
+        opt_g, opt_d = player_optimizers(self, optimizer, lr_g, lr_d)
 
         def d_pass(epoch: int) -> float:
             return self._d_pass(csr, users, opt_d, d_batch, reg_d, rng, gen, epoch)

@@ -35,8 +35,8 @@ from advrec.gan.trainer import (
     Validate,
     check_counts,
     check_finite,
-    make_optimizer,
     mean_or_nan,
+    player_optimizers,
     run_validate,
 )
 from advrec.models.base import Recommender
@@ -130,8 +130,7 @@ class CFGAN(Recommender):
         self._rows = rows
         self._updates += 1
         rng = np.random.default_rng(seed)
-        opt_g = make_optimizer(optimizer, self.generator.parameters(), lr_g, reg_g)
-        opt_d = make_optimizer(optimizer, self.discriminator.parameters(), lr_d, reg_d)
+        opt_g, opt_d = player_optimizers(self, optimizer, lr_g, lr_d, reg_g, reg_d)
         history = GANHistory(initial=run_validate(validate, self))
         self.train()
         for epoch in range(1, epochs + 1):

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from advrec.gan.networks import LFMScorer, MLPNet
+from advrec.gan.players import check_scorer
 from advrec.gan.samplers import importance_sample, reinforce_loss
 from advrec.gan.trainer import (
     GANHistory,
@@ -44,8 +45,6 @@ from advrec.gan.trainer import (
 from advrec.models.base import Recommender
 from advrec.models.seeding import seeded
 from advrec.models.train_matrix import train_matrix
-
-_SCORERS = ("discriminator", "generator")
 
 
 class _DomainGenerator(nn.Module):
@@ -77,8 +76,7 @@ class DASO(Recommender):
         scorer: str = "discriminator", seed: int = 0,
     ) -> None:
         super().__init__(n_users, n_items)
-        if scorer not in _SCORERS:
-            raise ValueError(f"scorer must be one of {_SCORERS}, got {scorer!r}")
+        check_scorer(scorer)
         if not temperature > 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
         if not 0.0 <= mix <= 1.0:
@@ -104,8 +102,7 @@ class DASO(Recommender):
         return self.item_d.score(users, items)
 
     def full_scores(self, users: torch.Tensor) -> torch.Tensor:
-        if self.scorer not in _SCORERS:
-            raise ValueError(f"scorer must be one of {_SCORERS}, got {self.scorer!r}")
+        check_scorer(self.scorer)
         if self.scorer == "discriminator":
             return self.item_d.full_scores(users)
         return self.item_g.logits(self.social_d.user[users])

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from advrec.gan.geo import check_coordinates, geo_influence, geo_neighbours, grid_regions
+from advrec.gan.players import RankedByPlayer, check_scorer
 from advrec.gan.samplers import reinforce_loss
 from advrec.gan.trainer import (
     GANHistory,
@@ -27,14 +28,12 @@ from advrec.gan.trainer import (
     alternate,
     check_counts,
     check_finite,
-    make_optimizer,
+    player_optimizers,
     torch_generator,
 )
 from advrec.models.base import EmbeddingRecommender, Recommender
 from advrec.models.seeding import seeded
 from advrec.models.train_matrix import train_matrix
-
-_SCORERS = ("generator", "discriminator")
 
 
 class GeoScorer(EmbeddingRecommender):
@@ -82,7 +81,7 @@ class GeoScorer(EmbeddingRecommender):
                 + self.item_bias[items].pow(2).sum()) / 2
 
 
-class GeoALM(Recommender):
+class GeoALM(RankedByPlayer, Recommender):
     """Geo-ALM; `coords` are the POIs' real (latitude, longitude). After `fit`, `full_scores` are D's (the
     recommender trained on the generator's negatives) or G's (`scorer="generator"`)."""
 
@@ -92,8 +91,7 @@ class GeoALM(Recommender):
         init_delta: float = 0.05, scorer: str = "discriminator", seed: int = 0,
     ) -> None:
         super().__init__(n_users, n_items)
-        if scorer not in _SCORERS:
-            raise ValueError(f"scorer must be one of {_SCORERS}, got {scorer!r}")
+        check_scorer(scorer)
         if geo_weight < 0 or not temperature > 0:
             raise ValueError(f"geo_weight must be >= 0 and temperature > 0, got {geo_weight} and "
                              f"{temperature}")
@@ -106,17 +104,6 @@ class GeoALM(Recommender):
                                    seed=seed)
         self.discriminator = GeoScorer(n_users, n_items, dim, neighbours, regions, init_delta=init_delta,
                                        seed=seed + 1)
-
-    def _active(self) -> GeoScorer:
-        if self.scorer not in _SCORERS:
-            raise ValueError(f"scorer must be one of {_SCORERS}, got {self.scorer!r}")
-        return self.generator if self.scorer == "generator" else self.discriminator
-
-    def score(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
-        return self._active().score(users, items)
-
-    def full_scores(self, users: torch.Tensor) -> torch.Tensor:
-        return self._active().full_scores(users)
 
     def fit(
         self, train: sp.spmatrix, epochs: int = 10, g_steps: int = 1, d_steps: int = 1, *, batch: int = 256,
@@ -138,8 +125,7 @@ class GeoALM(Recommender):
             log_geo[users] = np.log(geo_influence(csr, self.coords, self.bandwidth_km, users) + 1e-6)
         self._log_geo = torch.as_tensor(log_geo, device=self.device)
         rng, gen = np.random.default_rng(seed), torch_generator(seed, self.device)
-        opt_g = make_optimizer(optimizer, self.generator.parameters(), lr_g, reg_g)
-        opt_d = make_optimizer(optimizer, self.discriminator.parameters(), lr_d)
+        opt_g, opt_d = player_optimizers(self, optimizer, lr_g, lr_d, weight_decay_g=reg_g)
 
         def d_pass(epoch: int) -> float:
             return self._d_pass(csr, users, opt_d, batch, reg_d, rng, gen, epoch)

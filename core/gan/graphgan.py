@@ -37,7 +37,8 @@ from advrec.gan.trainer import (
     alternate,
     check_counts,
     check_finite,
-    make_optimizer,
+    check_schedule,
+    player_optimizers,
     torch_generator,
 )
 from advrec.models.base import EmbeddingRecommender, Recommender
@@ -155,20 +156,16 @@ class GraphGAN(Recommender):
         """Train D and G alternately on the graph of `train`; each pass visits `roots` nodes drawn at random
         (all non-isolated nodes when None) in batches of `root_batch`. Returns the history (g_loss: G's cost
         E_G[-reward]; d_loss: D's mean BCE)."""
-        check_counts(0, g_steps=g_steps, d_steps=d_steps)
-        check_counts(epochs=epochs, root_batch=root_batch, n_samples=n_samples)
+        check_schedule(epochs, g_steps, d_steps, reg_g, reg_d, root_batch=root_batch, n_samples=n_samples)
         if roots is not None:
             check_counts(roots=roots)
-        if reg_g < 0 or reg_d < 0:
-            raise ValueError(f"reg_g and reg_d must be >= 0, got {reg_g} and {reg_d}")
         adj = self.graph(train)
         nodes = np.flatnonzero(np.diff(adj.indptr) > 0)
         if len(nodes) == 0:
             raise ValueError("train has no edge: GraphGAN needs a graph with at least one edge")
         rng = np.random.default_rng(seed)
         gen = torch_generator(seed, self.device)
-        opt_g = make_optimizer(optimizer, self.generator.parameters(), lr_g)
-        opt_d = make_optimizer(optimizer, self.discriminator.parameters(), lr_d)
+        opt_g, opt_d = player_optimizers(self, optimizer, lr_g, lr_d)
 
         def d_pass(epoch: int) -> float:
             return self._d_pass(adj, self._roots(nodes, roots, rng), opt_d, root_batch, reg_d, gen, epoch)

@@ -30,14 +30,15 @@ import torch
 import torch.nn.functional as F
 
 from advrec.gan.networks import LFMScorer
+from advrec.gan.players import RankedByPlayer, check_player_shape, check_scorer
 from advrec.gan.samplers import importance_sample, reinforce_loss
 from advrec.gan.trainer import (
     GANHistory,
     Validate,
     alternate,
-    check_counts,
     check_finite,
-    make_optimizer,
+    check_schedule,
+    player_optimizers,
     torch_generator,
 )
 from advrec.models.base import Recommender
@@ -45,7 +46,6 @@ from advrec.models.train_matrix import train_matrix
 
 _MODES = ("point", "pair")
 _REWARDS = ("softplus", "sigmoid")
-_SCORERS = ("generator", "discriminator")
 
 
 def point_loss(model: LFMScorer, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -60,7 +60,7 @@ def pair_loss(model: LFMScorer, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     return F.softplus(model.score(users, batch["neg_items"]) - model.score(users, batch["pos_items"])).sum()
 
 
-class IRGAN(Recommender):
+class IRGAN(RankedByPlayer, Recommender):
     """IRGAN item recommender; after `fit`, `full_scores` are the generator's logits (`scorer="generator"`,
     as the paper evaluates) or the discriminator's (`scorer="discriminator"`).
 
@@ -83,8 +83,7 @@ class IRGAN(Recommender):
             raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
         if reward not in _REWARDS:
             raise ValueError(f"reward must be one of {_REWARDS}, got {reward!r}")
-        if scorer not in _SCORERS:
-            raise ValueError(f"scorer must be one of {_SCORERS}, got {scorer!r}")
+        check_scorer(scorer)
         if not temperature > 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
         if not 0.0 <= mix <= 1.0:
@@ -97,22 +96,7 @@ class IRGAN(Recommender):
     def _scorer(self, init: object, dim: int, init_delta: float, seed: int, name: str) -> LFMScorer:
         if init is None:
             return LFMScorer(self.n_users, self.n_items, dim, init_delta=init_delta, seed=seed)
-        model = LFMScorer.from_embeddings(init)
-        if (model.n_users, model.n_items) != (self.n_users, self.n_items):
-            raise ValueError(f"{name} has {model.n_users} users x {model.n_items} items, expected "
-                             f"{self.n_users} x {self.n_items}")
-        return model
-
-    def _active(self) -> LFMScorer:
-        if self.scorer not in _SCORERS:
-            raise ValueError(f"scorer must be one of {_SCORERS}, got {self.scorer!r}")
-        return self.generator if self.scorer == "generator" else self.discriminator
-
-    def score(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
-        return self._active().score(users, items)
-
-    def full_scores(self, users: torch.Tensor) -> torch.Tensor:
-        return self._active().full_scores(users)
+        return check_player_shape(LFMScorer.from_embeddings(init), self.n_users, self.n_items, name)
 
     def _reward(self, logits: torch.Tensor) -> torch.Tensor:
         return F.softplus(logits) if self.reward == "softplus" else 2 * torch.sigmoid(logits) - 1
@@ -125,10 +109,7 @@ class IRGAN(Recommender):
         """Train D and G alternately on the user x item matrix `train` (any stored entry is an observed
         item); `validate(model)` is called before training and after each epoch. Returns the history
         (g_loss: G's cost E_{P_theta}[-reward] on its samples; d_loss: D's mean loss per sample)."""
-        check_counts(0, g_steps=g_steps, d_steps=d_steps)
-        check_counts(epochs=epochs, d_batch=d_batch, g_batch=g_batch)
-        if reg_g < 0 or reg_d < 0:
-            raise ValueError(f"reg_g and reg_d must be >= 0, got {reg_g} and {reg_d}")
+        check_schedule(epochs, g_steps, d_steps, reg_g, reg_d, d_batch=d_batch, g_batch=g_batch)
         csr = train_matrix(train, self, "train")
         counts = np.diff(csr.indptr)
         users = np.flatnonzero(counts > 0)
@@ -138,8 +119,7 @@ class IRGAN(Recommender):
             raise ValueError("train has no user with an observed item (and, in pair mode, an unobserved one)")
         rng = np.random.default_rng(seed)
         gen = torch_generator(seed, self.device)
-        opt_g = make_optimizer(optimizer, self.generator.parameters(), lr_g)
-        opt_d = make_optimizer(optimizer, self.discriminator.parameters(), lr_d)
+        opt_g, opt_d = player_optimizers(self, optimizer, lr_g, lr_d)
 
         def d_pass(epoch: int) -> float:
             return self._d_pass(csr, users, opt_d, d_batch, reg_d, rng, gen, epoch)

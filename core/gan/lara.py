@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from advrec.gan.networks import MLPNet
+from advrec.gan.players import check_scorer
 from advrec.gan.trainer import (
     GANHistory,
     Validate,
@@ -37,8 +38,6 @@ from advrec.gan.trainer import (
     run_validate,
 )
 from advrec.models.seeding import seeded
-
-_SCORERS = ("generator", "discriminator")
 
 
 def _attribute_index(attributes: np.ndarray) -> torch.Tensor:
@@ -76,8 +75,7 @@ class LARA(nn.Module):
     def __init__(self, item_attributes: np.ndarray, user_profiles: np.ndarray, *, attr_dim: int = 5,
                  hidden: int = 100, scorer: str = "generator", seed: int = 0) -> None:
         super().__init__()
-        if scorer not in _SCORERS:
-            raise ValueError(f"scorer must be one of {_SCORERS}, got {scorer!r}")
+        check_scorer(scorer)
         check_counts(attr_dim=attr_dim, hidden=hidden)
         profiles = np.asarray(user_profiles, dtype=np.float32)
         if profiles.ndim != 2 or profiles.shape[1] == 0:

@@ -38,8 +38,10 @@ from advrec.gan.trainer import (
     Validate,
     check_counts,
     check_finite,
+    check_schedule,
     make_optimizer,
     mean_or_nan,
+    player_optimizers,
     run_validate,
     torch_generator,
 )
@@ -278,10 +280,7 @@ class PDGAN(Recommender):
         """Train D and G alternately on `train` (user x item; its items become `seen`); `validate(model)` is
         called before training and after each epoch. Returns the history (g_loss: mean -reward of G's sets;
         d_loss: D's mean loss per user)."""
-        check_counts(0, g_steps=g_steps, d_steps=d_steps)
-        check_counts(epochs=epochs, batch=batch)
-        if reg_g < 0 or reg_d < 0:
-            raise ValueError(f"reg_g and reg_d must be >= 0, got {reg_g} and {reg_d}")
+        check_schedule(epochs, g_steps, d_steps, reg_g, reg_d, batch=batch)
         csr = train_matrix(train, self, "train")
         self.seen = csr
         users = np.flatnonzero(np.diff(csr.indptr) > 0)
@@ -289,8 +288,7 @@ class PDGAN(Recommender):
             raise ValueError("train has no user with an observed item")
         rng = np.random.default_rng(seed)
         gen = torch_generator(seed, self.device)
-        opt_g = make_optimizer(optimizer, self.generator.parameters(), lr_g)
-        opt_d = make_optimizer(optimizer, self.discriminator.parameters(), lr_d)
+        opt_g, opt_d = player_optimizers(self, optimizer, lr_g, lr_d)
         history = GANHistory(initial=run_validate(validate, self))
         self.train()
         for epoch in range(1, epochs + 1):

@@ -148,6 +148,23 @@ def check_counts(minimum: int = 1, **counts: int) -> None:
             raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
+def check_schedule(epochs: int, g_steps: int, d_steps: int, reg_g: float = 0.0, reg_d: float = 0.0,
+                   **counts: int) -> None:
+    """Raise naming the first bad argument of an alternating game: `epochs` and `counts` (batch sizes...)
+    must be integers >= 1, the players' steps integers >= 0 and their L2 coefficients >= 0."""
+    check_counts(0, g_steps=g_steps, d_steps=d_steps)
+    check_counts(epochs=epochs, **counts)
+    if reg_g < 0 or reg_d < 0:
+        raise ValueError(f"reg_g and reg_d must be >= 0, got {reg_g} and {reg_d}")
+
+
+def player_optimizers(model: nn.Module, name: str, lr_g: float, lr_d: float, weight_decay_g: float = 0.0,
+                      weight_decay_d: float = 0.0) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """One optimiser (`make_optimizer`) for `model.generator` and one for `model.discriminator`."""
+    return (make_optimizer(name, model.generator.parameters(), lr_g, weight_decay_g),
+            make_optimizer(name, model.discriminator.parameters(), lr_d, weight_decay_d))
+
+
 def mean_or_nan(values: list[float]) -> float:
     """The mean of `values`, NaN when there are none (an epoch with zero passes of one player)."""
     return float(np.mean(values)) if values else math.nan
