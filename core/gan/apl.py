@@ -36,6 +36,7 @@ from advrec.gan.trainer import (
     mean_or_nan,
     player_optimizers,
     run_validate,
+    shuffled_batches,
     torch_generator,
 )
 from advrec.models.base import Recommender
@@ -129,7 +130,7 @@ class APL(Recommender):
               gen: torch.Generator, epoch: int) -> float:
         d, dev = self.discriminator, self.device
         losses = []
-        for idx in np.array_split(rng.permutation(len(users)), max(1, -(-len(users) // batch))):
+        for idx in shuffled_batches(len(users), batch, rng):
             u = torch.as_tensor(users[idx], device=dev)
             i = torch.as_tensor(items[idx], device=dev)
             v = self._virtual_items(csr, u, who == "g", gen)

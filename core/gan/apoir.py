@@ -31,6 +31,7 @@ from advrec.gan.trainer import (
     make_optimizer,
     mean_or_nan,
     run_validate,
+    shuffled_batches,
     torch_generator,
 )
 from advrec.models.base import Recommender
@@ -125,7 +126,7 @@ class APOIR(Recommender):
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             d_losses, g_losses = [], []
-            for chunk in np.array_split(rng.permutation(users), max(1, -(-len(users) // batch))):
+            for chunk in shuffled_batches(users, batch, rng):
                 bu = torch.as_tensor(chunk, device=self.device)
                 rows = csr[chunk]
                 visited = torch.zeros(len(chunk), self.n_items, dtype=torch.bool, device=self.device)

@@ -27,6 +27,7 @@ from advrec.gan.trainer import (
     Validate,
     check_counts,
     check_finite,
+    dense_row_batches,
     make_optimizer,
     mean_or_nan,
     run_validate,
@@ -107,12 +108,11 @@ class AVAE(Recommender):
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             g_losses, d_losses = [], []
-            for batch in np.array_split(rng.permutation(users), max(1, -(-len(users) // batch_size))):
-                rows = torch.from_numpy(dense_rows(self.interactions, batch)).to(self.device)
+            for rows in dense_row_batches(self.interactions, users, batch_size, rng, self.device):
                 for _ in range(critic_steps):
                     with torch.no_grad():
                         fake = self.forward_rows(rows, gen)[1]
-                    real = self.prior(len(batch), gen)
+                    real = self.prior(len(rows), gen)
                     loss_c = wasserstein_critic_loss(self._critic_scores(real), self._critic_scores(fake))
                     penalty = gradient_penalty(self._critic_scores, real, fake, generator=gen)
                     loss_c = loss_c + gp_weight * penalty

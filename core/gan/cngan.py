@@ -36,6 +36,7 @@ from advrec.gan.trainer import (
     check_finite,
     make_optimizer,
     run_validate,
+    shuffled_batches,
     torch_generator,
 )
 from advrec.models.base import Recommender
@@ -123,7 +124,7 @@ class CnGAN(Recommender):
         self.train()
         for epoch in range(1, epochs + 1):
             start, g_sum, d_sum, steps = time.perf_counter(), 0.0, 0.0, 0
-            for idx in np.array_split(rng.permutation(overlapped), max(1, -(-len(overlapped) // batch))):
+            for idx in shuffled_batches(overlapped, batch, rng):
                 t, s, _ = self._profiles(idx)
                 fake = torch.sigmoid(self.generator(t))
                 d_loss = discriminator_loss(self.discriminator(torch.cat([t, s], 1)),

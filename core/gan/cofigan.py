@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from advrec.gan.irgan import IRGAN
 from advrec.gan.pairwise import observed_mask, softmax_draws
-from advrec.gan.trainer import GANHistory, Validate, check_counts, check_finite
+from advrec.gan.trainer import GANHistory, Validate, check_counts, check_finite, shuffled_batches
 from advrec.models.base import Recommender
 from advrec.models.train_matrix import train_matrix
 
@@ -119,7 +119,7 @@ class CoFiGAN(IRGAN):
         m = mask.to(torch.float32)
         n_pairs = m.sum(dim=1)
         losses = []
-        for idx in np.array_split(rng.permutation(len(users)), max(1, -(-len(users) // batch))):
+        for idx in shuffled_batches(len(users), batch, rng):
             sel = torch.as_tensor(idx, device=dev)
             u, bp, bn, bm = all_users[sel], pos[sel], neg[sel], m[sel]
             uu = u[:, None].expand_as(bp)

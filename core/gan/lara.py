@@ -36,6 +36,7 @@ from advrec.gan.trainer import (
     make_optimizer,
     mean_or_nan,
     run_validate,
+    shuffled_batches,
 )
 from advrec.models.seeding import seeded
 
@@ -148,10 +149,10 @@ class LARA(nn.Module):
             start = time.perf_counter()
             counter = _counter_users(items, seen, self.n_users, self.n_items, rng)
             d_losses, g_losses = [], []
-            for idx in np.array_split(rng.permutation(len(users)), max(1, -(-len(users) // batch))):
+            for idx in shuffled_batches(len(users), batch, rng):
                 d_losses.append(self._d_step(users[idx], items[idx], counter[idx], opt_d, adversarial, epoch))
             if adversarial:
-                for idx in np.array_split(rng.permutation(len(users)), max(1, -(-len(users) // batch))):
+                for idx in shuffled_batches(len(users), batch, rng):
                     g_losses.append(self._g_step(items[idx], opt_g, epoch))
             history.record(mean_or_nan(g_losses), mean_or_nan(d_losses), run_validate(validate, self),
                            time.perf_counter() - start)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from torch import nn
+
+from advrec.models.train_matrix import dense_rows
 
 Validate = Callable[[Any], Mapping[str, float]]
 """A validation callable: receives the model, returns metric name -> value (e.g. {"PRECISION@5": 0.31})."""
@@ -163,6 +166,21 @@ def player_optimizers(model: nn.Module, name: str, lr_g: float, lr_d: float, wei
     """One optimiser (`make_optimizer`) for `model.generator` and one for `model.discriminator`."""
     return (make_optimizer(name, model.generator.parameters(), lr_g, weight_decay_g),
             make_optimizer(name, model.discriminator.parameters(), lr_d, weight_decay_d))
+
+
+def shuffled_batches(items: np.ndarray | int, size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """`items` (or range(items)) in an order drawn from `rng`, split into ceil(n / size) nearly equal
+    batches (numpy's array_split), so no batch is a tiny remainder."""
+    order = rng.permutation(items)
+    return np.array_split(order, max(1, -(-len(order) // size)))
+
+
+def dense_row_batches(matrix: sp.csr_matrix, users: np.ndarray, size: int, rng: np.random.Generator,
+                      device: torch.device) -> Iterator[torch.Tensor]:
+    """The binary rows of `users` in `matrix` as dense tensors on `device`, one per shuffled batch: the
+    epoch loop of the auto-encoding GANs, which read whole interaction vectors."""
+    for batch in shuffled_batches(users, size, rng):
+        yield torch.from_numpy(dense_rows(matrix, batch)).to(device)
 
 
 def mean_or_nan(values: list[float]) -> float:

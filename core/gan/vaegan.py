@@ -27,6 +27,7 @@ from advrec.gan.trainer import (
     Validate,
     check_counts,
     check_finite,
+    dense_row_batches,
     make_optimizer,
     mean_or_nan,
     run_validate,
@@ -110,8 +111,7 @@ class VAEGAN(Recommender):
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             g_losses, d_losses = [], []
-            for batch in np.array_split(rng.permutation(users), max(1, -(-len(users) // batch_size))):
-                rows = torch.from_numpy(dense_rows(self.interactions, batch)).to(self.device)
+            for rows in dense_row_batches(self.interactions, users, batch_size, rng, self.device):
                 for _ in range(t_steps):
                     with torch.no_grad():
                         z_q = self.encode(rows, gen)
