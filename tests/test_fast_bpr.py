@@ -216,3 +216,11 @@ def test_fast_engine_rejects_what_it_cannot_do() -> None:
         fit(model, train, engine="fast", device="cuda")
     with pytest.raises(ValueError, match="threads must be in"):
         fit(model, train, engine="fast", threads=numba.config.NUMBA_NUM_THREADS + 1)
+
+
+def test_the_kernel_runs_on_the_workqueue_layer_so_no_openmp_workers_keep_spinning() -> None:
+    if numba.config.THREADING_LAYER != "workqueue":
+        pytest.skip(f"NUMBA_THREADING_LAYER is set to {numba.config.THREADING_LAYER!r} by the environment")
+    train, _ = clusters(n_users=20, n_items=20, groups=2, per_user=3)
+    fit(MatrixFactorization(20, 20, dim=4, seed=0), train, engine="fast", epochs=1, lr=0.05, seed=0)
+    assert numba.threading_layer() == "workqueue"

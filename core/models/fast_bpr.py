@@ -40,6 +40,18 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit, prange
 
+# numba's default threading layer here is OpenMP, whose workers keep spinning after a parallel region: every
+# later PyTorch op in the process then runs up to ~60x slower (measured: 300 Adam steps of a 256 x 256 layer,
+# 0.6 s -> 41 s of CPU after one epoch). The workqueue layer has no such workers, and with one thread it
+# gives the same numbers whatever NUMBA_NUM_THREADS is (OpenMP's do not when NUMBA_NUM_THREADS > 1). An
+# explicit NUMBA_THREADING_LAYER is respected.
+if numba.config.THREADING_LAYER == "default":
+    numba.config.THREADING_LAYER = "workqueue"
+
+# Fast-math without reassociation: with it, a freshly compiled kernel and the same kernel loaded from numba's
+# on-disk cache gave different APR updates (last digits), so a run's numbers depended on the cache's state.
+_FASTMATH = {"nnan", "ninf", "nsz", "arcp", "afn", "contract"}
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -110,7 +122,7 @@ def draw_block(
         neg_out[s] = j
 
 
-@njit(nogil=True, fastmath=True, cache=True, inline="always")
+@njit(nogil=True, fastmath=_FASTMATH, cache=True, inline="always")
 def _sigmoids(x: np.float32) -> tuple[np.float32, np.float32]:
     """(sigmoid(x), sigmoid(-x)) in float32 from one exponential, without overflow."""
     one = np.float32(1.0)
@@ -121,7 +133,7 @@ def _sigmoids(x: np.float32) -> tuple[np.float32, np.float32]:
     return e * r, r
 
 
-@njit(nogil=True, fastmath=True, cache=True, inline="always")
+@njit(nogil=True, fastmath=_FASTMATH, cache=True, inline="always")
 def sgd_step(
     P: np.ndarray,
     Q: np.ndarray,
@@ -196,7 +208,7 @@ def sgd_step(
     return fit, fit_adv
 
 
-@njit(parallel=True, nogil=True, fastmath=True, cache=True)
+@njit(parallel=True, nogil=True, fastmath=_FASTMATH, cache=True)
 def _epoch(
     P: np.ndarray,
     Q: np.ndarray,
