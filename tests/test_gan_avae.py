@@ -48,3 +48,15 @@ def test_avae_rejects_bad_arguments():
         AVAE(3, 4, prior_std=0.0)
     with pytest.raises(ValueError, match="adv_weight"):
         AVAE(3, 4, hidden=4, latent=2).fit(sp.csr_matrix(np.eye(3, 4)), epochs=1, adv_weight=-1.0)
+
+
+def test_fit_is_reproducible_whatever_the_global_torch_state() -> None:
+    rng = np.random.default_rng(0)
+    train = sp.csr_matrix((rng.random((12, 9)) < 0.4).astype(np.float32))
+    scores = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        model = AVAE(12, 9, hidden=8, latent=4, seed=3)
+        model.fit(train, epochs=2, batch_size=5, seed=4)
+        scores.append(model.full_scores(torch.arange(12)).detach())
+    assert torch.equal(scores[0], scores[1])

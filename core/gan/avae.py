@@ -104,31 +104,32 @@ class AVAE(Recommender):
         opt_g = make_optimizer("adam", [*self.encoder.parameters(), *self.decoder.parameters()], lr)
         opt_c = torch.optim.Adam(self.critic.parameters(), lr=critic_lr, betas=(0.5, 0.9))
         history = GANHistory(initial=run_validate(validate, self))
-        self.train()
-        for epoch in range(1, epochs + 1):
-            start = time.perf_counter()
-            g_losses, d_losses = [], []
-            for rows in dense_row_batches(self.interactions, users, batch_size, rng, self.device):
-                for _ in range(critic_steps):
-                    with torch.no_grad():
-                        fake = self.forward_rows(rows, gen)[1]
-                    real = self.prior(len(rows), gen)
-                    loss_c = wasserstein_critic_loss(self._critic_scores(real), self._critic_scores(fake))
-                    penalty = gradient_penalty(self._critic_scores, real, fake, generator=gen)
-                    loss_c = loss_c + gp_weight * penalty
-                    d_losses.append(check_finite(loss_c.item(), "AVAE critic loss", epoch))
-                    opt_c.zero_grad()
-                    loss_c.backward()
-                    opt_c.step()
-                logits, z, _ = self.forward_rows(rows, gen)
-                nll = -(F.log_softmax(logits, dim=1) * rows).sum(dim=1).mean()
-                loss = nll + adv_weight * wasserstein_generator_loss(self._critic_scores(z))
-                g_losses.append(check_finite(loss.item(), "AVAE auto-encoder loss", epoch))
-                opt_g.zero_grad()
-                loss.backward()
-                opt_g.step()
-            history.record(mean_or_nan(g_losses), mean_or_nan(d_losses), run_validate(validate, self),
-                           time.perf_counter() - start)
+        with seeded(seed):  # dropout draws from torch's global generator
+            self.train()
+            for epoch in range(1, epochs + 1):
+                start = time.perf_counter()
+                g_losses, d_losses = [], []
+                for rows in dense_row_batches(self.interactions, users, batch_size, rng, self.device):
+                    for _ in range(critic_steps):
+                        with torch.no_grad():
+                            fake = self.forward_rows(rows, gen)[1]
+                        real = self.prior(len(rows), gen)
+                        loss_c = wasserstein_critic_loss(self._critic_scores(real), self._critic_scores(fake))
+                        penalty = gradient_penalty(self._critic_scores, real, fake, generator=gen)
+                        loss_c = loss_c + gp_weight * penalty
+                        d_losses.append(check_finite(loss_c.item(), "AVAE critic loss", epoch))
+                        opt_c.zero_grad()
+                        loss_c.backward()
+                        opt_c.step()
+                    logits, z, _ = self.forward_rows(rows, gen)
+                    nll = -(F.log_softmax(logits, dim=1) * rows).sum(dim=1).mean()
+                    loss = nll + adv_weight * wasserstein_generator_loss(self._critic_scores(z))
+                    g_losses.append(check_finite(loss.item(), "AVAE auto-encoder loss", epoch))
+                    opt_g.zero_grad()
+                    loss.backward()
+                    opt_g.step()
+                history.record(mean_or_nan(g_losses), mean_or_nan(d_losses), run_validate(validate, self),
+                               time.perf_counter() - start)
         self.eval()
         return history
 

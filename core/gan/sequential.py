@@ -286,19 +286,20 @@ class SequenceGAN(Recommender):
         opt_g = make_optimizer(optimizer, self.generator.parameters(), lr_g)
         opt_d = make_optimizer(optimizer, self.discriminators.parameters(), lr_d)
         train_g = self.negatives == "generator"
-        self.train()
-        for _ in range(d_warmup):
-            self._pass(sampler, batch_size, rng, gen, opt_d, 0, samples, "d", mle_weight)
-        history = GANHistory(initial=run_validate(validate, self))
-        for epoch in range(1, epochs + 1):
-            start = time.perf_counter()
+        with seeded(seed):  # dropout draws from torch's global generator
             self.train()
-            d_losses = [self._pass(sampler, batch_size, rng, gen, opt_d, epoch, samples, "d", mle_weight)
-                        for _ in range(d_steps)]
-            g_losses = [self._pass(sampler, batch_size, rng, gen, opt_g, epoch, samples, "g", mle_weight)
-                        for _ in range(g_steps if train_g else 0)]
-            history.record(mean_or_nan(g_losses), mean_or_nan(d_losses), run_validate(validate, self),
-                           time.perf_counter() - start)
+            for _ in range(d_warmup):
+                self._pass(sampler, batch_size, rng, gen, opt_d, 0, samples, "d", mle_weight)
+            history = GANHistory(initial=run_validate(validate, self))
+            for epoch in range(1, epochs + 1):
+                start = time.perf_counter()
+                self.train()
+                d_losses = [self._pass(sampler, batch_size, rng, gen, opt_d, epoch, samples, "d", mle_weight)
+                            for _ in range(d_steps)]
+                g_losses = [self._pass(sampler, batch_size, rng, gen, opt_g, epoch, samples, "g", mle_weight)
+                            for _ in range(g_steps if train_g else 0)]
+                history.record(mean_or_nan(g_losses), mean_or_nan(d_losses), run_validate(validate, self),
+                               time.perf_counter() - start)
         self.eval()
         return history
 

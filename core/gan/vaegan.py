@@ -107,28 +107,30 @@ class VAEGAN(Recommender):
         opt_g = make_optimizer("adam", vae_params, lr)
         opt_t = make_optimizer("adam", [*self.t_row.parameters(), *self.t_head.parameters()], t_lr)
         history = GANHistory(initial=run_validate(validate, self))
-        self.train()
-        for epoch in range(1, epochs + 1):
-            start = time.perf_counter()
-            g_losses, d_losses = [], []
-            for rows in dense_row_batches(self.interactions, users, batch_size, rng, self.device):
-                for _ in range(t_steps):
-                    with torch.no_grad():
-                        z_q = self.encode(rows, gen)
-                    z_p = torch.randn(z_q.shape, generator=gen, device=self.device)
-                    loss_t = discriminator_loss(self.discriminate(rows, z_q), self.discriminate(rows, z_p))
-                    d_losses.append(check_finite(loss_t.item(), "VAEGAN discriminator loss", epoch))
-                    opt_t.zero_grad()
-                    loss_t.backward()
-                    opt_t.step()
-                logits, z = self.forward_rows(rows, gen)
-                nll = -(F.log_softmax(logits, dim=1) * rows).sum(dim=1).mean()
-                loss = nll + beta * self.discriminate(rows, z).mean()
-                g_losses.append(check_finite(loss.item(), "VAEGAN generator loss", epoch))
-                opt_g.zero_grad()
-                loss.backward()
-                opt_g.step()
-            history.record(mean_or_nan(g_losses), mean_or_nan(d_losses), run_validate(validate, self),
-                           time.perf_counter() - start)
+        with seeded(seed):  # dropout draws from torch's global generator
+            self.train()
+            for epoch in range(1, epochs + 1):
+                start = time.perf_counter()
+                g_losses, d_losses = [], []
+                for rows in dense_row_batches(self.interactions, users, batch_size, rng, self.device):
+                    for _ in range(t_steps):
+                        with torch.no_grad():
+                            z_q = self.encode(rows, gen)
+                        z_p = torch.randn(z_q.shape, generator=gen, device=self.device)
+                        loss_t = discriminator_loss(self.discriminate(rows, z_q),
+                                                    self.discriminate(rows, z_p))
+                        d_losses.append(check_finite(loss_t.item(), "VAEGAN discriminator loss", epoch))
+                        opt_t.zero_grad()
+                        loss_t.backward()
+                        opt_t.step()
+                    logits, z = self.forward_rows(rows, gen)
+                    nll = -(F.log_softmax(logits, dim=1) * rows).sum(dim=1).mean()
+                    loss = nll + beta * self.discriminate(rows, z).mean()
+                    g_losses.append(check_finite(loss.item(), "VAEGAN generator loss", epoch))
+                    opt_g.zero_grad()
+                    loss.backward()
+                    opt_g.step()
+                history.record(mean_or_nan(g_losses), mean_or_nan(d_losses), run_validate(validate, self),
+                               time.perf_counter() - start)
         self.eval()
         return history
