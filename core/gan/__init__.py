@@ -1,7 +1,9 @@
 """GAN recommenders and the samplers that make discrete item generation trainable (survey Section 3).
 
 Building blocks for Table 5's generator/discriminator classes, REINFORCE and Gumbel-softmax sampling
-(Table 4), GAN losses, and the IRGAN, CFGAN and APL trainers with their per-epoch `GANHistory`.
+(Table 4), GAN losses, and the IRGAN, CFGAN and APL trainers with their per-epoch `GANHistory`. Every other
+work's model lives in its own submodule, named after it, and is imported from there (e.g.
+`from advrec.gan.lambdagan import LambdaGAN`), so importing the package does not load sixty models.
 """
 
 from advrec.gan.apl import APL
