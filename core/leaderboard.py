@@ -223,7 +223,8 @@ def build_leaderboard(
     rows = [_row(*key, values) for key, values in finite.items() if values]
     target = Path(path) if path is not None else repo_root() / "results" / "leaderboard" / "record.json"
     provenance = environment(start_time, time.perf_counter() - t0)
-    provenance["git"] = git_state(repo_root(), exclude=[target.parent])
+    outputs = [repo_root() / "results", repo_root() / "runs", target.parent]  # run outputs are not changes
+    provenance["git"] = git_state(repo_root(), exclude=outputs)
     document = {
         "schema": SCHEMA,
         "dataset": split.name,

@@ -38,7 +38,7 @@ def _leaderboard(args: argparse.Namespace) -> int:
     root = repo_root()
     if args.canonical and args.out:
         raise ValueError("give either --canonical or --out, not both")
-    if args.canonical and git_state(root, exclude=[root / "results" / "leaderboard"])["dirty"]:
+    if args.canonical and git_state(root, exclude=[root / "results", root / "runs"])["dirty"]:
         print("advrec leaderboard: error: --canonical needs a clean git tree (commit the code first)",
               file=sys.stderr)
         return 2
