@@ -342,7 +342,7 @@ def git_state(path: str | os.PathLike[str] | None = None,
 def dirty_files(path: str | os.PathLike[str], exclude: Iterable[str | os.PathLike[str]] = ()) -> list[str]:
     """Changed, staged or untracked (not ignored) files of the checkout holding `path`, relative to its top,
     leaving out those under the `exclude` folders; raises outside git."""
-    status = _git(str(path), "-c", "core.quotepath=off", "status", "--porcelain")
+    status = _git(str(path), "-c", "core.quotepath=off", "status", "--porcelain", strip=False)
     top = _git(str(path), "rev-parse", "--show-toplevel")
     if status is None or top is None:
         raise ValueError(f"{path} is not inside a git checkout; a canonical run needs one (commit first)")
@@ -355,12 +355,16 @@ def dirty_files(path: str | os.PathLike[str], exclude: Iterable[str | os.PathLik
     return [f for f in files if not any((f.rstrip("/") + "/").startswith(s) for s in skip)]
 
 
-def _git(where: str, *args: str) -> str | None:
+def _git(where: str, *args: str, strip: bool = True) -> str | None:
+    """git's stdout (stripped unless `strip` is False: porcelain status lines start with a status column
+    that may be a space), or None when git fails."""
     try:
         done = subprocess.run(["git", "-C", where, *args], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return done.stdout.strip() if done.returncode == 0 else None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() if strip else done.stdout
 
 
 def environment(start_time: str, wall_time_s: float) -> dict[str, Any]:

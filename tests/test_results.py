@@ -156,5 +156,10 @@ def test_dirty_files_names_changes_and_skips_excluded(tmp_path: Path) -> None:
     (tmp_path / "results" / "apr" / "record.json").write_text("{}")
     assert results.dirty_files(tmp_path, exclude=[tmp_path / "results"]) == ["notes.txt"]
     assert results.git_state(tmp_path)["dirty"] is True
+    git("add", "results")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "-m", "record")
+    (tmp_path / "results" / "apr" / "record.json").write_text('{"rerun": true}')
+    # porcelain's first line is then " M results/...": its leading space is part of the format
+    assert results.dirty_files(tmp_path, exclude=[tmp_path / "results"]) == ["notes.txt"]
     with pytest.raises(ValueError, match="not inside a git checkout"):
         results.dirty_files("/")
