@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from advrec.catalog import STATUSES
 from advrec.site_html import attrs, badge, esc, kv_table, link, raw_block, simple_table
 from advrec.site_records import (
     DASH,
@@ -342,15 +343,16 @@ def duration(seconds: float | None) -> str:
 
 
 def counts_page(works: Sequence[Any], records: Mapping[str, RunRecord]) -> str:
-    """The home page's headline counts: works by status and claims by verdict (Markdown include)."""
-    statuses: dict[str, int] = {}
+    """The home page's headline counts: works by status (every catalog status, zeros included, then any
+    other such as a failed run) and claims by verdict (Markdown include)."""
+    statuses: dict[str, int] = dict.fromkeys(STATUSES, 0)
     for work in works:
         status = status_of(work, records.get(work.id))
         statuses[status] = statuses.get(status, 0) + 1
     verdicts = verdict_counts(records)
     unrun = sum(len(w.claims) for w in works if w.id not in records)
     status_rows = [[badge(s, "status"), f'<span class="advrec-count">{n}</span>']
-                   for s, n in sorted(statuses.items(), key=lambda kv: (-kv[1], kv[0]))]
+                   for s, n in statuses.items()]
     verdict_rows = [[badge(v, "verdict"), f'<span class="advrec-count">{verdicts.get(v, 0)}</span>']
                     for v in VERDICT_ORDER]
     verdict_rows.append([badge("not yet run", "verdict"), f'<span class="advrec-count">{unrun}</span>'])
