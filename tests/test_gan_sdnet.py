@@ -37,8 +37,8 @@ def test_teacher_scores_pairs_and_catalogues_consistently_and_learns_the_knowled
     fit(teacher, train, epochs=60, lr=0.02, batch_size=64, seed=0)
     assert float(teacher.mean) == pytest.approx(train.data.mean(), rel=1e-6)
     users = torch.tensor([0, 1])
-    full = teacher.full_scores(users)
-    pairs = teacher.score(torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1]))
+    full = teacher.full_scores(users).detach()
+    pairs = teacher.score(torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1])).detach()
     assert torch.allclose(full[[0, 0, 1], [0, 1, 1]], pairs, atol=1e-5)
     # user 0 (group 0) rates genre-0 items (even ids) 5 and the others 1
     assert float(full[0, 0::2].mean()) > float(full[0, 1::2].mean()) + 2.0

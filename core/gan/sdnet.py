@@ -28,9 +28,8 @@ from torch import nn
 from advrec.gan.networks import MLPNet
 from advrec.gan.trainer import GANHistory, check_finite, mean_or_nan
 from advrec.models.base import EmbeddingRecommender, Recommender
-from advrec.models.regularization import batch_l2
-from advrec.models.seeding import normal_table, seeded
-from advrec.models.train_matrix import train_matrix
+from advrec.models.biased_mf import BiasedMF
+from advrec.models.seeding import seeded
 from advrec.training import Batch, Hook, LossFn, Trainer
 
 
@@ -41,41 +40,25 @@ def _features(values: object, n: int, name: str) -> torch.Tensor:
     return x
 
 
-class KnowledgeTeacher(EmbeddingRecommender):
+class KnowledgeTeacher(BiasedMF):
     """r(u, i) = mu + b_u + b_i + w . h(u, i), h = MLP([p_u, x_u, q_i, y_i]) with `dim` outputs, where x_u and
     y_i are fixed knowledge vectors of the user and the item (rows of `user_knowledge`, `item_knowledge`).
 
-    Trained with loss "mse"; `interaction(users, items)` is h, the vector the student is adapted to.
+    Trained with loss "mse"; `interaction(users, items)` is h, the vector the student is adapted to. It is a
+    BiasedMF (ids' tables, biases, global mean, L2) whose dot product is replaced by the knowledge tower.
     """
-
-    default_loss = "mse"
 
     def __init__(
         self, n_users: int, n_items: int, user_knowledge: object, item_knowledge: object, *, dim: int = 16,
         embed: int = 32, hidden: Sequence[int] = (64,), init_std: float = 0.01, seed: int = 0,
     ) -> None:
-        super().__init__(n_users, n_items)
+        super().__init__(n_users, n_items, embed, init_std=init_std, seed=seed)
         self.register_buffer("user_knowledge", _features(user_knowledge, n_users, "user_knowledge"))
         self.register_buffer("item_knowledge", _features(item_knowledge, n_items, "item_knowledge"))
         width = 2 * embed + self.user_knowledge.shape[1] + self.item_knowledge.shape[1]
-        with seeded(seed):
-            self.user = normal_table(n_users, embed, init_std)
-            self.item = normal_table(n_items, embed, init_std)
+        with seeded(seed + 1):
             self.tower = MLPNet(width, dim, hidden=hidden, activation="relu")
             self.out = nn.Linear(dim, 1)
-        self.user_bias = nn.Parameter(torch.zeros(n_users))
-        self.item_bias = nn.Parameter(torch.zeros(n_items))
-        self.register_buffer("mean", torch.zeros(()))
-
-    def prepare(self, train: sp.csr_matrix) -> None:
-        """Set mu to the mean of the training ratings."""
-        values = train_matrix(train, self).data.astype(np.float64)
-        if values.size == 0:
-            raise ValueError("train has no ratings")
-        self.mean.fill_(float(values.mean()))
-
-    def embeddings(self) -> dict[str, torch.Tensor]:
-        return {"user": self.user, "item": self.item}
 
     def interaction(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """h(u, i) for the pairs (users[n], items[n]): [n, dim]."""
@@ -90,10 +73,6 @@ class KnowledgeTeacher(EmbeddingRecommender):
     def full_scores(self, users: torch.Tensor) -> torch.Tensor:
         items = torch.arange(self.n_items, device=users.device)
         return torch.stack([self.score(u.expand(self.n_items), items) for u in users])
-
-    def l2_penalty(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Half the squared norm of the batch's embedding and bias rows, per sample."""
-        return batch_l2(batch, [self.user, self.user_bias], [self.item, self.item_bias])
 
 
 def student_interaction(student: Recommender, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
