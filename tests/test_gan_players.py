@@ -63,3 +63,15 @@ def test_player_optimizers_cover_each_player_with_its_own_rate() -> None:
     assert [p for g in opt_d.param_groups for p in g["params"]] == list(model.discriminator.parameters())
     assert (opt_g.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]) == (0.1, 0.2)
     assert (opt_g.param_groups[0]["weight_decay"], opt_d.param_groups[0]["weight_decay"]) == (0.0, 0.5)
+
+
+def test_critic_split_optimizers_cover_players_and_critics_once_in_module_order() -> None:
+    from advrec.gan.trainer import critic_split_optimizers
+
+    model = IRGAN(3, 4, dim=2, seed=0)
+    critics = list(model.discriminator.parameters())
+    opt_g, opt_d = critic_split_optimizers(model, critics, "sgd", 0.1, 0.2, weight_decay=0.5)
+    assert opt_g.param_groups[0]["params"] == list(model.generator.parameters())
+    assert opt_d.param_groups[0]["params"] == critics
+    assert (opt_g.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]) == (0.1, 0.2)
+    assert opt_g.param_groups[0]["weight_decay"] == opt_d.param_groups[0]["weight_decay"] == 0.5

@@ -34,7 +34,7 @@ from advrec.gan.trainer import (
     Validate,
     check_counts,
     check_finite,
-    make_optimizer,
+    critic_split_optimizers,
     mean_or_nan,
     run_validate,
     torch_generator,
@@ -155,10 +155,7 @@ class AAERS(Recommender):
         users, items, values = (torch.as_tensor(a, device=device) for a in rating_triples(train))
         sides = (self.users, self.items)
         critics = [p for side in sides for p in side.discriminator.parameters()]
-        critic_ids = {id(p) for p in critics}
-        players = [p for p in self.parameters() if id(p) not in critic_ids]
-        opt_g = make_optimizer("adam", players, lr, weight_decay)
-        opt_d = make_optimizer("adam", critics, lr_d, weight_decay)
+        opt_g, opt_d = critic_split_optimizers(self, critics, "adam", lr, lr_d, weight_decay)
         gen = torch_generator(seed, device)
         history = GANHistory(initial=run_validate(validate, self))
         self.train()

@@ -35,7 +35,7 @@ from advrec.gan.trainer import (
     Validate,
     check_counts,
     check_finite,
-    make_optimizer,
+    critic_split_optimizers,
     mean_or_nan,
     run_validate,
     torch_generator,
@@ -179,11 +179,8 @@ class ATR(Recommender):
         rv_u, rv_i, rv_t = (torch.as_tensor(np.array(a), dtype=torch.long, device=device)
                             for a in (r_users, r_items, r_tokens))
         self.mean.fill_(float(values.mean()))
-        critics = list(self.d_embedding.parameters()) + list(self.discriminator.parameters())
-        critic_ids = {id(p) for p in critics}
-        players = [p for p in self.parameters() if id(p) not in critic_ids]
-        opt_g = make_optimizer("adam", players, lr, weight_decay)
-        opt_d = make_optimizer("adam", critics, lr_d, weight_decay)
+        critics = [*self.d_embedding.parameters(), *self.discriminator.parameters()]
+        opt_g, opt_d = critic_split_optimizers(self, critics, "adam", lr, lr_d, weight_decay)
         gen = torch_generator(seed, device)
         history = GANHistory(initial=run_validate(validate, self))
         self.train()

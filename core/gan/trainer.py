@@ -168,6 +168,18 @@ def player_optimizers(model: nn.Module, name: str, lr_g: float, lr_d: float, wei
             make_optimizer(name, model.discriminator.parameters(), lr_d, weight_decay_d))
 
 
+def critic_split_optimizers(model: nn.Module, critics: Iterable[nn.Parameter], name: str, lr_g: float,
+                            lr_d: float, weight_decay: float = 0.0,
+                            ) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """(optimiser of every parameter of `model` but `critics`, optimiser of `critics`): for models whose
+    discriminator is a part of one module rather than a separate `discriminator` player."""
+    critics = list(critics)
+    ids = {id(p) for p in critics}
+    players = [p for p in model.parameters() if id(p) not in ids]
+    return (make_optimizer(name, players, lr_g, weight_decay),
+            make_optimizer(name, critics, lr_d, weight_decay))
+
+
 def shuffled_batches(items: np.ndarray | int, size: int, rng: np.random.Generator) -> list[np.ndarray]:
     """`items` (or range(items)) in an order drawn from `rng`, split into ceil(n / size) nearly equal
     batches (numpy's array_split), so no batch is a tiny remainder."""
