@@ -98,3 +98,16 @@ def test_tag_profiles_count_normalise_and_drop_held_out_pairs() -> None:
     only_top, _, top = tag_profiles(assignments, n_users=2, n_items=2, n_tags=1)
     np.testing.assert_array_equal(top, [7])  # tag 7 is used 3 times, tag 9 twice (the -1 row is ignored)
     np.testing.assert_allclose(only_top, [[1.0], [1.0]])
+
+
+def test_feature_matrix_checks_shape_rows_and_finiteness_and_names_the_input() -> None:
+    from advrec.gan.side_information import feature_matrix
+
+    x = feature_matrix([[1, 0], [0, 2]], "user_text", rows=2)
+    assert x.dtype == torch.float32 and x.tolist() == [[1.0, 0.0], [0.0, 2.0]]
+    with pytest.raises(ValueError, match=r"user_text must be a non-empty \[3, features\] array"):
+        feature_matrix([[1, 0], [0, 2]], "user_text", rows=3)
+    with pytest.raises(ValueError, match=r"item_text must be a non-empty \[rows, features\]"):
+        feature_matrix([1.0, 2.0], "item_text")
+    with pytest.raises(ValueError, match="knowledge holds non-finite values"):
+        feature_matrix([[np.nan]], "knowledge")

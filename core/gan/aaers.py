@@ -29,6 +29,7 @@ from torch import nn
 from advrec.data.interactions import Interactions
 from advrec.gan.losses import discriminator_loss, generator_loss
 from advrec.gan.networks import MLPNet
+from advrec.gan.side_information import feature_matrix
 from advrec.gan.trainer import (
     GANHistory,
     Validate,
@@ -63,14 +64,6 @@ def rating_triples(matrix: sp.spmatrix) -> tuple[np.ndarray, np.ndarray, np.ndar
     return coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(np.float32)
 
 
-def _text(values: np.ndarray, rows: int | None, name: str) -> torch.Tensor:
-    arr = np.asarray(values, dtype=np.float32)
-    if arr.ndim != 2 or arr.shape[1] == 0 or (rows is not None and arr.shape[0] != rows):
-        raise ValueError(f"{name} must be a [{rows if rows is not None else 'rows'}, n_features] array, "
-                         f"got shape {arr.shape}")
-    return torch.as_tensor(arr)
-
-
 class _Side(nn.Module):
     """One side's rating and review auto-encoders and its code discriminator."""
 
@@ -93,7 +86,7 @@ class AAERS(Recommender):
     def __init__(self, user_text: np.ndarray, item_text: np.ndarray, dim: int = 16, *,
                  hidden: Sequence[int] = (32,), d_hidden: Sequence[int] = (32,), adversarial: bool = True,
                  seed: int = 0) -> None:
-        users, items = _text(user_text, None, "user_text"), _text(item_text, None, "item_text")
+        users, items = feature_matrix(user_text, "user_text"), feature_matrix(item_text, "item_text")
         if users.shape[1] != items.shape[1]:
             raise ValueError(f"user_text and item_text must share their features, got {users.shape[1]} "
                              f"and {items.shape[1]} columns")

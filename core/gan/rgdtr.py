@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from advrec.gan.losses import discriminator_loss, generator_loss
 from advrec.gan.networks import MLPNet
+from advrec.gan.side_information import feature_matrix
 from advrec.gan.trainer import (
     GANHistory,
     Validate,
@@ -38,15 +39,6 @@ from advrec.models.base import Recommender
 from advrec.models.seeding import seeded
 
 
-def _profiles(values: np.ndarray, name: str) -> torch.Tensor:
-    arr = np.asarray(values, dtype=np.float32)
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} must be a non-empty [rows, n_tags] array, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} holds non-finite values")
-    return torch.as_tensor(arr)
-
-
 class RGDTR(Recommender):
     """Tag-profile encoders (users, items) scoring z_u . z_i, profile decoders and a profile discriminator
     (see the module docstring). `user_profiles` [n_users, T] and `item_profiles` [n_items, T] are the
@@ -55,8 +47,8 @@ class RGDTR(Recommender):
     def __init__(self, user_profiles: np.ndarray, item_profiles: np.ndarray, dim: int = 32, *,
                  hidden: Sequence[int] = (128,), d_hidden: Sequence[int] = (64,), adversarial: bool = True,
                  seed: int = 0) -> None:
-        users = _profiles(user_profiles, "user_profiles")
-        items = _profiles(item_profiles, "item_profiles")
+        users = feature_matrix(user_profiles, "user_profiles")
+        items = feature_matrix(item_profiles, "item_profiles")
         if users.shape[1] != items.shape[1]:
             raise ValueError(f"user_profiles and item_profiles must share their tags, got {users.shape[1]} "
                              f"and {items.shape[1]} columns")

@@ -26,18 +26,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from advrec.gan.networks import MLPNet
+from advrec.gan.side_information import feature_matrix
 from advrec.gan.trainer import GANHistory, check_finite, mean_or_nan
 from advrec.models.base import EmbeddingRecommender, Recommender
 from advrec.models.biased_mf import BiasedMF
 from advrec.models.seeding import seeded
 from advrec.training import Batch, Hook, LossFn, Trainer
-
-
-def _features(values: object, n: int, name: str) -> torch.Tensor:
-    x = torch.as_tensor(np.asarray(values, dtype=np.float32))
-    if x.dim() != 2 or x.shape[0] != n:
-        raise ValueError(f"{name} must be a [{n}, features] array, got shape {tuple(x.shape)}")
-    return x
 
 
 class KnowledgeTeacher(BiasedMF):
@@ -53,8 +47,8 @@ class KnowledgeTeacher(BiasedMF):
         embed: int = 32, hidden: Sequence[int] = (64,), init_std: float = 0.01, seed: int = 0,
     ) -> None:
         super().__init__(n_users, n_items, embed, init_std=init_std, seed=seed)
-        self.register_buffer("user_knowledge", _features(user_knowledge, n_users, "user_knowledge"))
-        self.register_buffer("item_knowledge", _features(item_knowledge, n_items, "item_knowledge"))
+        self.register_buffer("user_knowledge", feature_matrix(user_knowledge, "user_knowledge", n_users))
+        self.register_buffer("item_knowledge", feature_matrix(item_knowledge, "item_knowledge", n_items))
         width = 2 * embed + self.user_knowledge.shape[1] + self.item_knowledge.shape[1]
         with seeded(seed + 1):
             self.tower = MLPNet(width, dim, hidden=hidden, activation="relu")

@@ -55,6 +55,18 @@ def item_cold_start_split(data: Interactions, test: float = 0.2, seed: int = 0,
                  side={"params": {"test": test, "min_count": min_count}, "new_items": new_items})
 
 
+def feature_matrix(values: object, name: str, rows: int | None = None) -> torch.Tensor:
+    """`values` as a float32 [rows, features] tensor (side information: tag profiles, review text, knowledge
+    vectors); raises naming `name` unless it is 2-D, non-empty, finite and (when given) has `rows` rows."""
+    arr = np.asarray(values, dtype=np.float32)
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0 or (rows is not None and arr.shape[0] != rows):
+        shape = f"[{rows if rows is not None else 'rows'}, features]"
+        raise ValueError(f"{name} must be a non-empty {shape} array, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} holds non-finite values")
+    return torch.as_tensor(arr)
+
+
 def attribute_profiles(train: sp.spmatrix, attributes: np.ndarray, normalize: str = "share") -> np.ndarray:
     """[n_users, n_attributes] float32 user-attribute interaction vectors from the user's training items:
     `normalize="share"`, the share of them carrying each attribute (their mean attribute vector);
